@@ -1,0 +1,24 @@
+"""Pure AMQP 0-9-1 semantics as RabbitMQ implements them: no simpy, no I/O, no clock."""
+
+from .broker import Broker, Connection
+from .consumer import Channel, Consumer
+from .errors import AMQPError, ChannelError, ConnectionError_
+from .message import Delivery, Message, Properties, Returned
+from .publish import PublishOutcome
+from .queue import Queue
+
+__all__ = [
+    "AMQPError",
+    "Broker",
+    "Channel",
+    "ChannelError",
+    "Connection",
+    "ConnectionError_",
+    "Consumer",
+    "Delivery",
+    "Message",
+    "Properties",
+    "PublishOutcome",
+    "Queue",
+    "Returned",
+]

@@ -1,0 +1,157 @@
+"""Queue arguments: validation (as RabbitMQ 3.10 answers it) and effective settings.
+
+Effective settings merge the queue's ``x-`` arguments with the policy that applies
+to it: numeric limits take the minimum of both, the dead-letter target and the
+overflow mode take the argument over the policy (``web: queues.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ChannelError, q_res
+
+OVERFLOW_MODES = ("drop-head", "reject-publish", "reject-publish-dlx")
+QUEUE_TYPES = ("classic", "quorum")
+MAX_TTL = 315_360_000_000
+
+#: argument -> the queue types that know it
+KNOWN_ARGS: dict[str, tuple[str, ...]] = {
+    "x-expires": ("classic", "quorum"),
+    "x-message-ttl": ("classic", "quorum"),
+    "x-dead-letter-exchange": ("classic", "quorum"),
+    "x-dead-letter-routing-key": ("classic", "quorum"),
+    "x-max-length": ("classic", "quorum"),
+    "x-max-length-bytes": ("classic", "quorum"),
+    "x-overflow": ("classic", "quorum"),
+    "x-max-priority": ("classic",),
+    "x-queue-mode": ("classic",),
+    "x-queue-type": ("classic", "quorum"),
+    "x-single-active-consumer": ("classic", "quorum"),
+    "x-delivery-limit": ("quorum",),
+    "x-queue-master-locator": ("classic",),
+    "x-queue-leader-locator": ("quorum",),
+    "x-quorum-initial-group-size": ("quorum",),
+    "x-dead-letter-strategy": ("quorum",),
+    "x-max-in-memory-length": ("quorum",),
+    "x-max-in-memory-bytes": ("quorum",),
+}
+
+
+def _bad(name: str, arg: str, why: str) -> ChannelError:
+    return ChannelError(406, f"invalid arg '{arg}' for {q_res(name)}: {why}", "queue.declare")
+
+
+def _int_arg(name: str, arg: str, v: Any, *, positive: bool = False, maximum: int | None = None) -> None:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise _bad(name, arg, f"{{unacceptable_type,{_amqp_type(v)}}}")
+    if v < 0:
+        raise _bad(name, arg, f"{{value_negative,{v}}}")
+    if positive and v == 0:
+        raise _bad(name, arg, "{value_zero,0}")
+    if maximum is not None and v > maximum:
+        raise _bad(name, arg, f"{{value_too_large,{v},{maximum}}}")
+
+
+def _amqp_type(v: Any) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "long"
+    if isinstance(v, float):
+        return "double"
+    if isinstance(v, str | bytes):
+        return "longstr"
+    if v is None:
+        return "void"
+    return type(v).__name__
+
+
+def queue_type(arguments: dict[str, Any]) -> str:
+    t = arguments.get("x-queue-type", "classic")
+    return t.decode() if isinstance(t, bytes) else t
+
+
+def validate_queue_args(name: str, arguments: dict[str, Any]) -> None:
+    qtype = queue_type(arguments)
+    if qtype not in QUEUE_TYPES:
+        raise _bad(name, "x-queue-type", f"{{unsupported_queue_type,<<\"{qtype}\">>}}")
+    for arg, v in arguments.items():
+        if arg in KNOWN_ARGS and qtype not in KNOWN_ARGS[arg]:
+            raise ChannelError(
+                406, f"invalid arg '{arg}' for {q_res(name)} of queue type rabbit_{qtype}_queue", "queue.declare"
+            )
+        if arg == "x-expires":
+            _int_arg(name, arg, v, positive=True, maximum=MAX_TTL)
+        elif arg == "x-message-ttl":
+            _int_arg(name, arg, v, maximum=MAX_TTL)
+        elif arg in ("x-max-length", "x-max-length-bytes", "x-delivery-limit"):
+            _int_arg(name, arg, v)
+        elif arg == "x-max-priority":
+            _int_arg(name, arg, v, maximum=255)
+        elif arg == "x-overflow" and _s(v) not in OVERFLOW_MODES:
+            raise _bad(name, arg, f"{{invalid_overflow,<<\"{_s(v)}\">>}}")
+        elif arg == "x-single-active-consumer" and not isinstance(v, bool):
+            raise _bad(name, arg, f"{{unacceptable_type,{_amqp_type(v)}}}")
+        elif arg in ("x-dead-letter-exchange", "x-dead-letter-routing-key") and not isinstance(v, str | bytes):
+            raise _bad(name, arg, f"{{unacceptable_type,{_amqp_type(v)}}}")
+    if "x-dead-letter-routing-key" in arguments and "x-dead-letter-exchange" not in arguments:
+        raise _bad(name, "x-dead-letter-routing-key", "routing_key_but_no_dlx_defined")
+
+
+def _s(v: Any) -> Any:
+    return v.decode() if isinstance(v, bytes) else v
+
+
+@dataclass(slots=True)
+class QueueSettings:
+    qtype: str = "classic"
+    message_ttl: float | None = None  # seconds
+    expires: float | None = None  # seconds
+    max_length: int | None = None
+    max_length_bytes: int | None = None
+    overflow: str = "drop-head"
+    dlx: str | None = None
+    dlrk: str | None = None
+    max_priority: int | None = None
+    single_active: bool = False
+    delivery_limit: int | None = None
+
+
+def _min(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+def effective_settings(arguments: dict[str, Any], policy: dict[str, Any] | None) -> QueueSettings:
+    a = {k: _s(v) for k, v in arguments.items()}
+    p = {k: _s(v) for k, v in (policy or {}).items()}
+    s = QueueSettings(qtype=queue_type(a))
+    ttl = _min(a.get("x-message-ttl"), p.get("message-ttl"))
+    s.message_ttl = None if ttl is None else ttl / 1000.0
+    exp = _min(a.get("x-expires"), p.get("expires"))
+    s.expires = None if exp is None else exp / 1000.0
+    s.max_length = _min(a.get("x-max-length"), p.get("max-length"))
+    s.max_length_bytes = _min(a.get("x-max-length-bytes"), p.get("max-length-bytes"))
+    s.overflow = a.get("x-overflow", p.get("overflow", "drop-head"))
+    if s.qtype == "quorum" and s.overflow == "reject-publish-dlx":
+        s.overflow = "drop-head"  # ignored by quorum queues
+    if "x-dead-letter-exchange" in a:
+        s.dlx, s.dlrk = a["x-dead-letter-exchange"], a.get("x-dead-letter-routing-key")
+    elif "dead-letter-exchange" in p:
+        s.dlx, s.dlrk = p["dead-letter-exchange"], p.get("dead-letter-routing-key")
+    if "x-max-priority" in a and s.qtype == "classic":
+        s.max_priority = max(1, min(255, a["x-max-priority"]))
+    s.single_active = bool(a.get("x-single-active-consumer", False))
+    if s.qtype == "quorum":
+        s.delivery_limit = _min(a.get("x-delivery-limit"), p.get("delivery-limit"))
+    return s
+
+
+#: arguments compared on redeclare (everything the queue type knows)
+def equivalence_args(arguments: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in arguments.items() if k in KNOWN_ARGS and k != "x-queue-type"}

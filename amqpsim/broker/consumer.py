@@ -1,0 +1,232 @@
+"""Channels and consumers: delivery tags, prefetch windows, acknowledgements.
+
+Delivery tags are per channel, shared by all its consumers and ``basic.get``s.
+Prefetch (``basic.qos``) is per consumer and fixed at consume time; RabbitMQ 3.10's
+``global=true`` is an extra limit shared by the channel's consumers.
+
+The client side is reached through the channel's callbacks (``on_deliver``,
+``on_return``, ``on_confirm``, ``on_cancel``, ``on_close``); by default they append
+to ``channel.inbox`` so a client can poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..trace.events import EventKind as K
+from .message import Delivery, Entry
+
+if TYPE_CHECKING:
+    from .broker import Broker, Connection
+    from .queue import Queue
+
+
+class Consumer:
+    __slots__ = ("tag", "channel", "queue", "no_ack", "prefetch", "priority", "exclusive", "arguments",
+                 "unacked", "actor")
+
+    def __init__(self, tag: str, channel: Channel, queue: Queue, *, no_ack: bool, prefetch: int,
+                 priority: int, exclusive: bool, arguments: dict[str, Any]) -> None:
+        self.tag = tag
+        self.channel = channel
+        self.queue = queue
+        self.no_ack = no_ack
+        self.prefetch = prefetch
+        self.priority = priority
+        self.exclusive = exclusive
+        self.arguments = arguments
+        self.unacked = 0
+        self.actor = channel.actor
+
+    def can_take(self) -> bool:
+        if self.no_ack:
+            return True
+        if self.prefetch and self.unacked >= self.prefetch:
+            return False
+        ch = self.channel
+        return not (ch.global_prefetch and ch.unacked_count >= ch.global_prefetch)
+
+    def __repr__(self) -> str:
+        return f"Consumer({self.tag!r} on {self.queue.name!r})"
+
+
+class Unacked:
+    __slots__ = ("entry", "queue", "consumer", "delivered_at")
+
+    def __init__(self, entry: Entry, queue: Queue, consumer: Consumer | None, delivered_at: float) -> None:
+        self.entry = entry
+        self.queue = queue
+        self.consumer = consumer
+        self.delivered_at = delivered_at
+
+
+def _append(inbox: list) -> Callable[..., None]:
+    return lambda *item: inbox.append(item)
+
+
+class Channel:
+    def __init__(self, broker: Broker, connection: Connection, number: int) -> None:
+        self.broker = broker
+        self.connection = connection
+        self.number = number
+        self.id = f"{connection.name}/ch-{number}"
+        self.actor = connection.actor
+        self.is_open = True
+        self.next_tag = 0
+        self.unacked: dict[int, Unacked] = {}
+        self.unacked_count = 0  # manual-ack deliveries by consumers (for global prefetch)
+        self.consumers: dict[str, Consumer] = {}
+        self.prefetch_count = 0  # for consumers created after basic.qos(global=False)
+        self.global_prefetch = 0
+        self.confirm_mode = False
+        self.publish_seq = 0
+        self.last_queue: str | None = None  # queue.declare "" remembers the last name
+        self.timeout_armed: float | None = None
+        self.inbox: list = []
+        self.on_deliver: Callable[[Delivery], None] = lambda d: self.inbox.append(("deliver", d))
+        self.on_return: Callable[..., None] = lambda r: self.inbox.append(("return", r))
+        self.on_confirm: Callable[[int, bool, bool], None] = (
+            lambda tag, ack, multiple: self.inbox.append(("confirm", tag, ack, multiple)))
+        self.on_cancel: Callable[[str], None] = lambda tag: self.inbox.append(("cancel", tag))
+        self.on_close: Callable[[int, str], None] = lambda code, text: self.inbox.append(("close", code, text))
+
+    def __repr__(self) -> str:
+        return f"Channel({self.id!r})"
+
+    # ---------------------------------------------------------------- delivery
+    def deliver(self, now: float, queue: Queue, consumer: Consumer | None, e: Entry,
+                message_count: int | None = None, get_no_ack: bool = False) -> Delivery:
+        """basic.deliver to ``consumer``, or basic.get-ok when ``consumer`` is None."""
+        self.next_tag += 1
+        tag = self.next_tag
+        msg = e.msg
+        no_ack = consumer.no_ack if consumer is not None else get_no_ack
+        if e.first_delivered_at is None:
+            e.first_delivered_at = now
+        props = msg.properties
+        if queue.is_quorum:
+            headers = dict(props.headers or {})
+            headers["x-delivery-count"] = e.delivery_count
+            props = props.copy(headers=headers)
+        elif props.headers and "BCC" in props.headers:
+            props = props.copy(headers={k: v for k, v in props.headers.items() if k != "BCC"})
+        d = Delivery(consumer.tag if consumer else None, tag, e.redelivered, msg.exchange, msg.routing_key,
+                     props, msg.body, queue.name, msg.id, e.copy, message_count, e)
+        ctag = consumer.tag if consumer else None
+        self.broker.emit(now, K.DELIVER, actor=self.actor, msg=msg.id, copy=e.copy, queue=queue.name,
+                         consumer=ctag, delivery_tag=tag, channel=self.id, redelivered=e.redelivered,
+                         detail="no_ack" if no_ack else None)
+        if no_ack:
+            if self.broker.auto_ack_settles or consumer is None:
+                self.broker.emit(now, K.ACK, actor=self.actor, msg=msg.id, copy=e.copy, queue=queue.name,
+                                 consumer=ctag, delivery_tag=tag, channel=self.id, detail="auto")
+        else:
+            queue.unacked += 1
+            self.unacked[tag] = Unacked(e, queue, consumer, now)
+            if consumer is not None:
+                consumer.unacked += 1
+                self.unacked_count += 1
+            self._arm_timeout(now)
+        if consumer is not None:
+            self.on_deliver(d)
+        return d
+
+    # ---------------------------------------------------------------- settlement
+    def _take(self, tag: int, multiple: bool, method: str) -> list[tuple[int, Unacked]]:
+        from .errors import ChannelError
+
+        if multiple:
+            if tag != 0 and tag not in self.unacked:
+                raise ChannelError(406, f"unknown delivery tag {tag}", method)
+            tags = [t for t in self.unacked if tag == 0 or t <= tag]
+        else:
+            if tag not in self.unacked:
+                raise ChannelError(406, f"unknown delivery tag {tag}", method)
+            tags = [tag]
+        return [(t, self._release(t)) for t in tags]
+
+    def _release(self, tag: int) -> Unacked:
+        u = self.unacked.pop(tag)
+        if u.consumer is not None:
+            u.consumer.unacked -= 1
+            self.unacked_count -= 1
+        return u
+
+    def ack(self, now: float, tag: int, multiple: bool) -> None:
+        taken = self._take(tag, multiple, "basic.ack")
+        touched: dict[Queue, None] = {}
+        for t, u in taken:
+            u.queue.unacked -= 1
+            e = u.entry
+            self.broker.emit(now, K.ACK, actor=self.actor, msg=e.msg.id, copy=e.copy, queue=u.queue.name,
+                             consumer=u.consumer.tag if u.consumer else None, delivery_tag=t, channel=self.id)
+            touched[u.queue] = None
+        self._after_settle(now, touched)
+
+    def nack(self, now: float, tag: int, multiple: bool, requeue: bool, method: str = "basic.nack") -> None:
+        taken = self._take(tag, multiple, method)
+        kind = K.NACK if method == "basic.nack" else K.REJECT
+        by_queue: dict[Queue, list[Entry]] = {}
+        for t, u in taken:
+            e = u.entry
+            self.broker.emit(now, kind, actor=self.actor, msg=e.msg.id, copy=e.copy, queue=u.queue.name,
+                             consumer=u.consumer.tag if u.consumer else None, delivery_tag=t,
+                             channel=self.id, detail=f"requeue={requeue}")
+            by_queue.setdefault(u.queue, []).append(e)
+        for q, entries in by_queue.items():
+            if requeue:
+                q.requeue(now, entries, method)
+            else:
+                for e in entries:
+                    q.unacked -= 1
+                    if q.settings.dlx is not None:
+                        q.dead_letter(now, e, "rejected")
+                    else:
+                        self.broker.emit(now, K.DISCARD, msg=e.msg.id, copy=e.copy, queue=q.name,
+                                         detail="rejected")
+        self._after_settle(now, dict.fromkeys(by_queue))
+
+    def requeue_all(self, now: float, why: str) -> None:
+        """basic.recover(requeue=True), channel close: every unacked copy goes back."""
+        by_queue: dict[Queue, list[Entry]] = {}
+        for t in list(self.unacked):
+            u = self._release(t)
+            by_queue.setdefault(u.queue, []).append(u.entry)
+        for q, entries in by_queue.items():
+            if not q.deleted:
+                q.requeue(now, entries, why)
+        self._after_settle(now, {})
+
+    def _after_settle(self, now: float, touched: dict) -> None:
+        if self.global_prefetch:
+            touched.update(dict.fromkeys(c.queue for c in self.consumers.values()))
+        for q in touched:
+            if not q.deleted and q.consumers:
+                q.dispatch(now)
+
+    # ---------------------------------------------------------------- ack timeout
+    def _arm_timeout(self, now: float) -> None:
+        timeout = self.broker.consumer_timeout
+        if timeout is None or self.timeout_armed is not None:
+            return
+        first = next(iter(self.unacked.values()))
+        self.timeout_armed = first.delivered_at + timeout
+        self.broker.schedule(self.timeout_armed, self._on_timeout)
+
+    def _on_timeout(self, now: float) -> None:
+        self.timeout_armed = None
+        timeout = self.broker.consumer_timeout
+        if not self.is_open or not self.unacked or timeout is None:
+            return
+        oldest = min(u.delivered_at for u in self.unacked.values())
+        if now >= oldest + timeout:
+            from .errors import ChannelError
+
+            err = ChannelError(406, f"delivery acknowledgement on channel {self.number} timed out. Timeout "
+                                    f"value used: {int(timeout * 1000)} ms. This timeout value can be "
+                                    "configured, see consumers doc guide to learn more")
+            self.broker.close_channel_by_broker(now, self, err)
+        else:
+            self.timeout_armed = oldest + timeout
+            self.broker.schedule(self.timeout_armed, self._on_timeout)

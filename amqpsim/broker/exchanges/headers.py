@@ -1,0 +1,85 @@
+"""Headers exchange: bindings' arguments are patterns over the message headers.
+
+RabbitMQ 3.10 semantics: ``x-match`` is ``all`` (default), ``any``, ``all-with-x`` or
+``any-with-x``; in ``all``/``any`` arguments starting with ``x-`` are not tested. A
+``None`` (AMQP void) argument tests presence; otherwise the header must be present
+with an equal value *of the same type class* (integers of any width compare equal,
+an integer never equals a float or a string). ``all`` with nothing to test matches
+every message.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from typing import Any
+
+from .base import ExchangeType
+
+X_MATCH_MODES = ("all", "any", "all-with-x", "any-with-x")
+
+
+def validate_x_match(arguments: dict[str, Any]) -> str | None:
+    """An error text when the binding's x-match is invalid (RabbitMQ: 406)."""
+    if "x-match" not in arguments:
+        return None
+    mode = arguments["x-match"]
+    if isinstance(mode, bytes):
+        mode = mode.decode()
+    if not isinstance(mode, str):
+        return f"Invalid x-match field type {type(mode).__name__} (value {mode!r}); expected longstr"
+    if mode not in X_MATCH_MODES:
+        return f"Invalid x-match field value <<\"{mode}\">>; expected all, any, all-with-x, or any-with-x"
+    return None
+
+
+def type_class(v: Any) -> str:
+    if v is None:
+        return "void"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float"
+    if isinstance(v, str | bytes):
+        return "longstr"
+    if isinstance(v, decimal.Decimal):
+        return "decimal"
+    if isinstance(v, datetime.datetime):
+        return "timestamp"
+    if isinstance(v, dict):
+        return "table"
+    if isinstance(v, list | tuple):
+        return "array"
+    return type(v).__name__
+
+
+def _norm(v: Any) -> Any:
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def matches(args: dict[str, Any], headers: dict[str, Any] | None) -> bool:
+    mode = _norm(args.get("x-match", "all"))
+    test_x = mode.endswith("-with-x")
+    want_all = mode.startswith("all")
+    headers = headers or {}
+    for key, pattern in args.items():
+        if key == "x-match" or (not test_x and key.startswith("x-")):
+            continue
+        if key in headers and (
+            pattern is None
+            or (type_class(pattern) == type_class(headers[key]) and _norm(pattern) == _norm(headers[key]))
+        ):
+            if not want_all:
+                return True
+        elif want_all:
+            return False
+    return want_all
+
+
+class HeadersExchange(ExchangeType):
+    name = "headers"
+
+    def route(self, routing_keys, headers):
+        return list(dict.fromkeys(b.dest for b in self.bindings if matches(b.arguments, headers)))

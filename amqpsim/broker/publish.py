@@ -1,0 +1,72 @@
+"""Publishing helpers: the outcome record, expiration parsing, CC/BCC routing keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ChannelError
+
+MAX_EXPIRY_MS = 315_360_000_000
+
+
+@dataclass(slots=True)
+class PublishOutcome:
+    """What basic.publish did: the queues reached, refusals, return and confirm."""
+
+    msg_id: int
+    seq: int  # publisher-confirm sequence number (0 when confirms are off)
+    queues: tuple[str, ...]
+    refused: list[str] = field(default_factory=list)  # queues that refused (reject-publish)
+    returned: bool = False
+    confirm: str | None = None  # "ack" | "nack" | None
+
+    @property
+    def routed(self) -> bool:
+        return bool(self.queues)
+
+
+def check_expiration(value: Any) -> int | None:
+    """Per-message TTL in ms; a bad value is a 406 as in ``rabbit_basic:parse_expiration``."""
+    if value is None:
+        return None
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    digits = text.lstrip("+-")
+    head = len(text) - len(digits)
+    n = 0
+    while n < len(digits) and digits[n].isdigit():
+        n += 1
+    if n == 0:
+        reason = "no_integer"
+    elif n < len(digits):
+        reason = f'{{leftover_string,"{digits[n:]}"}}'
+    else:
+        ms = int(text[: head + n])
+        if ms < 0:
+            reason = f"{{value_negative,{ms}}}"
+        elif ms > MAX_EXPIRY_MS:
+            reason = f"{{value_too_large,{ms},{MAX_EXPIRY_MS}}}"
+        else:
+            return ms
+    raise ChannelError(406, f"invalid expiration '{text}': {reason}", "basic.publish")
+
+
+def _keys(headers: dict | None, name: str) -> tuple[str, ...]:
+    if not headers or name not in headers:
+        return ()
+    v = headers[name]
+    if isinstance(v, list | tuple):
+        return tuple(k.decode() if isinstance(k, bytes) else k for k in v if isinstance(k, str | bytes))
+    return ()
+
+
+def routing_keys_of(routing_key: str, headers: dict | None) -> tuple[str, ...]:
+    """The message's routing keys: the publish key, then CC, then BCC (sender-selected)."""
+    if not headers:
+        return (routing_key,)
+    return (routing_key, *_keys(headers, "CC"), *_keys(headers, "BCC"))
+
+
+def death_keys_of(routing_key: str, headers: dict | None) -> tuple[str, ...]:
+    """The keys x-death records: the publish key and CC, never BCC."""
+    return (routing_key, *_keys(headers, "CC"))

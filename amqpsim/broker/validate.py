@@ -1,0 +1,50 @@
+"""RabbitMQ's "inequivalent arg" errors, worded as ``rabbit_misc:equivalence_fail``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ChannelError
+
+
+def amqp_type(v: Any) -> str:
+    """The AMQP field type pika encodes a Python value as (RabbitMQ's names)."""
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "signedint" if -(2**31) <= v < 2**31 else "long"
+    if isinstance(v, float):
+        return "double"
+    if isinstance(v, str | bytes):
+        return "longstr"
+    if isinstance(v, dict):
+        return "table"
+    if isinstance(v, list | tuple):
+        return "array"
+    return "void"
+
+
+def _plain(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, bytes):
+        v = v.decode()
+    return str(v)
+
+
+def _val(v: Any, typed: bool) -> str:
+    if v is None or type(v).__name__ == "object":  # absent
+        return "none"
+    if typed:
+        return f"the value '{_plain(v)}' of type '{amqp_type(v)}'"
+    return f"'{_plain(v)}'"
+
+
+def equivalence_error(key: str, resource: str, received: Any, current: Any, plain: bool = False) -> ChannelError:
+    missing = [x is None or type(x).__name__ == "object" for x in (received, current)]
+    typed = not plain and any(missing)
+    return ChannelError(
+        406,
+        f"inequivalent arg '{key}' for {resource}: received {_val(received, typed)} "
+        f"but current is {_val(current, typed)}",
+    )

@@ -1,0 +1,153 @@
+"""The event record: one immutable row per thing that happened.
+
+Everything that looks at a run (summary, ledger, plots, reports) reads only these
+records. The broker and the simulation *emit* them through a :class:`Recorder`
+injected at construction time; neither keeps its own log.
+
+Fields of :class:`Event` (``None`` where a field does not apply):
+
+==============  ==================================================================
+``time``        simulated seconds (float) when it happened
+``seq``         global sequence number, strictly increasing; orders same-time events
+``kind``        an :class:`EventKind` value (a ``str``)
+``actor``       who did it: a producer / consumer instance name (``worker#1``), a
+                connection (``conn-1``), ``broker`` or ``fault``
+``msg``         message id (int) assigned by the broker at ``basic.publish``; a
+                dead-lettered message keeps its id
+``copy``        routed-copy id (int), unique per (message, queue) enqueue; a copy
+                that is dead-lettered and routed again yields *new* copy ids
+``exchange``    exchange name (``""`` is the default exchange)
+``queue``       queue name
+``routing_key`` routing key of the publish (or of the dead-letter republish)
+``consumer``    consumer tag
+``delivery_tag`` channel delivery tag (deliver / ack / nack / reject) or the
+                publisher-confirm sequence number (confirm / confirm_nack)
+``reply_code``  AMQP reply code (312 on return, 404/406/... on errors)
+``detail``      free text: the reason (``expired``, ``maxlen``, ``rejected``,
+                ``delivery_limit``), a method name for ``method`` events, ...
+``channel``     ``"conn-1/ch-1"`` style channel id, or ``None``
+``size``        body size in bytes (publish / enqueue)
+``redelivered`` the redelivered flag of a delivery
+==============  ==================================================================
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class EventKind(StrEnum):
+    # topology
+    EXCHANGE_DECLARE = "exchange_declare"
+    EXCHANGE_DELETE = "exchange_delete"
+    QUEUE_DECLARE = "queue_declare"
+    QUEUE_DELETE = "queue_delete"
+    QUEUE_PURGE = "queue_purge"
+    BIND = "bind"
+    UNBIND = "unbind"
+    # connections / channels / consumers
+    CONNECTION_OPEN = "connection_open"
+    CONNECTION_CLOSE = "connection_close"
+    CHANNEL_OPEN = "channel_open"
+    CHANNEL_CLOSE = "channel_close"
+    CONSUME = "consume"
+    CANCEL = "cancel"
+    QOS = "qos"
+    # messages
+    PUBLISH = "publish"  # basic.publish accepted by the broker (msg, exchange, routing_key)
+    ROUTE = "route"  # the routing result: detail = comma-separated queue names
+    UNROUTABLE = "unroutable"  # a publish (or dead-letter) that reached no queue
+    RETURN = "return"  # basic.return sent (312 NO_ROUTE)
+    CONFIRM = "confirm"  # publisher-confirm basic.ack (delivery_tag = seq no)
+    CONFIRM_NACK = "confirm_nack"  # publisher-confirm basic.nack
+    ENQUEUE = "enqueue"  # a routed copy entered a queue (copy id assigned)
+    DELIVER = "deliver"  # basic.deliver / basic.get-ok
+    ACK = "ack"  # a copy acknowledged (fate: acked); auto-ack => emitted on delivery
+    NACK = "nack"  # basic.nack of one copy (detail: requeue=...)
+    REJECT = "reject"  # basic.reject of one copy (detail: requeue=...)
+    REQUEUE = "requeue"  # a copy returned to its queue (detail: why)
+    EXPIRE = "expire"  # a copy expired without a DLX (fate: expired)
+    DEAD_LETTER = "dead_letter"  # a copy dead-lettered (detail: reason) (fate: dead_lettered)
+    DROP = "drop"  # a copy dropped by overflow without a DLX (fate: dropped_overflow)
+    DISCARD = "discard"  # a copy removed by a client action: reject w/o DLX, purge, queue delete
+    LOSS = "loss"  # a copy vanished: restart, auto-ack crash (fate: lost)
+    PROCESSED = "processed"  # a consumer finished processing a delivery (before its ack)
+    # simulation
+    FAULT_START = "fault_start"
+    FAULT_END = "fault_end"
+    BLOCKED = "blocked"  # connection.blocked
+    UNBLOCKED = "unblocked"  # connection.unblocked
+    METHOD = "method"  # an AMQP method frame (detail="Basic.Publish", actor=direction)
+    ERROR = "error"  # a channel/connection exception (reply_code, detail=reply text)
+
+
+#: kinds that end a routed copy's life, and the fate each stands for
+TERMINAL_FATES: dict[str, str] = {
+    EventKind.ACK: "acked",
+    EventKind.DEAD_LETTER: "dead_lettered",
+    EventKind.EXPIRE: "expired",
+    EventKind.DROP: "dropped_overflow",
+    EventKind.DISCARD: "discarded",
+    EventKind.LOSS: "lost",
+}
+
+
+class Event(NamedTuple):
+    time: float
+    seq: int
+    kind: str
+    actor: str | None = None
+    msg: int | None = None
+    copy: int | None = None
+    exchange: str | None = None
+    queue: str | None = None
+    routing_key: str | None = None
+    consumer: str | None = None
+    delivery_tag: int | None = None
+    reply_code: int | None = None
+    detail: str | None = None
+    channel: str | None = None
+    size: int | None = None
+    redelivered: bool | None = None
+
+
+FIELDS: tuple[str, ...] = Event._fields
+
+
+class Recorder:
+    """Collects events. The broker and the simulation call :meth:`emit`.
+
+    ``clock`` is a zero-argument callable giving the current simulated time; the
+    broker passes ``now`` explicitly where it has it.
+    """
+
+    __slots__ = ("events", "_seq", "listeners", "keep")
+
+    def __init__(self, keep: bool = True) -> None:
+        self.events: list[Event] = []
+        self._seq = 0
+        self.listeners: list = []  # callables(Event); e.g. streaming statistics
+        self.keep = keep
+
+    def emit(self, time: float, kind: str, **fields) -> None:
+        self._seq += 1
+        ev = Event(time, self._seq, kind, **fields)
+        if self.keep:
+            self.events.append(ev)
+        for fn in self.listeners:
+            fn(ev)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def of_kind(self, *kinds: str) -> list[Event]:
+        ks = set(kinds)
+        return [e for e in self.events if e.kind in ks]
+
+
+class NullRecorder(Recorder):
+    """A recorder that keeps nothing (used where no log is wanted)."""
+
+    def emit(self, time: float, kind: str, **fields) -> None:  # noqa: D102
+        self._seq += 1
