@@ -1,0 +1,37 @@
+# amqpsim: `make demo` and `make test` work on a fresh clone with nothing but Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test test-fast conformance bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Run the showcase scenario (an online store) and write its report.
+demo: $(STAMP)
+	$(BIN)/amqpsim run scenarios/online-store.yaml --report reports/online-store
+
+## Every test: unit, property, scenario goldens, notebooks, conformance (skips without a broker
+## unless AMQPSIM_REQUIRE_BROKER=1).
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not notebook and not conformance"
+
+conformance: $(STAMP)
+	AMQPSIM_REQUIRE_BROKER=1 $(BIN)/python -m pytest tests/conformance
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check amqpsim tests benchmarks
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .hypothesis
