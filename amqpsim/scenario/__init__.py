@@ -1,0 +1,61 @@
+"""Scenario files: YAML -> a validated, typed :class:`Scenario`.
+
+>>> from amqpsim.scenario import load_scenario
+>>> s = load_scenario("name: demo\\n")
+>>> s.name, s.broker.version
+('demo', '3.10')
+"""
+
+from .distributions import Choice, Constant, Distribution, Exponential, Lognormal, Uniform
+from .errors import Problem, ScenarioError
+from .loader import apply_overrides, dump_yaml, load_scenario, validate_data
+from .model import (
+    FAULT_KINDS,
+    PREDECLARED_EXCHANGES,
+    Binding,
+    Broker,
+    Consumer,
+    Exchange,
+    Fault,
+    Policy,
+    Producer,
+    Queue,
+    Reject,
+    Scenario,
+    Topology,
+)
+from .rates import BurstRate, ConstantRate, KeyChoice, PoissonRate, Rate, RoutingKey
+
+__all__ = [
+    "FAULT_KINDS",
+    "PREDECLARED_EXCHANGES",
+    "Binding",
+    "Broker",
+    "BurstRate",
+    "Choice",
+    "Constant",
+    "ConstantRate",
+    "Consumer",
+    "Distribution",
+    "Exchange",
+    "Exponential",
+    "Fault",
+    "KeyChoice",
+    "Lognormal",
+    "PoissonRate",
+    "Policy",
+    "Problem",
+    "Producer",
+    "Queue",
+    "Rate",
+    "Reject",
+    "RoutingKey",
+    "Scenario",
+    "ScenarioError",
+    "Topology",
+    "Uniform",
+    "apply_overrides",
+    "dump_yaml",
+    "load_scenario",
+    "validate_data",
+]

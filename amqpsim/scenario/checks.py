@@ -1,0 +1,257 @@
+"""Whole-document checks that look across fields and sections.
+
+They run on the *raw* data (dicts and lists from YAML), next to the pydantic
+shape checks, so that one pass reports every problem even when some items are
+malformed: anything of the wrong shape is skipped here (pydantic reports it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, TypeGuard
+
+from .args import (
+    check_binding_arguments,
+    check_exchange_arguments,
+    check_policy_definition,
+    check_queue_arguments,
+)
+from .errors import MISSING, Issue, did_you_mean
+from .model import PREDECLARED_EXCHANGES
+
+__all__ = ["check_scenario", "FAULT_FIELDS"]
+
+Path = tuple[Any, ...]
+
+# kind -> (required fields, allowed optional fields, sections a target may name)
+FAULT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "consumer_crash": (("target",), ("downtime",), ("consumers",)),
+    "broker_restart": ((), ("downtime",), ()),
+    "slow_consumer": (("target", "factor", "until"), (), ("consumers",)),
+    "connection_loss": (("target", "downtime"), (), ("producers", "consumers")),
+    "memory_alarm": (("until",), (), ()),
+}
+
+
+def _items(data: Any, *keys: str) -> Iterator[tuple[Path, dict[Any, Any]]]:
+    node = data
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            if isinstance(item, dict):
+                yield (*keys, i), item
+
+
+def _dict(d: dict[Any, Any], key: str) -> dict[Any, Any]:
+    value = d.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _is_num(v: Any) -> TypeGuard[float]:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+class _Checker:
+    def __init__(self, data: dict[Any, Any]) -> None:
+        self.data = data
+        self.issues: list[Issue] = []
+        version = _dict(data, "broker").get("version", "3.10")
+        self.version = "4.3" if version in ("4.3", 4.3) else "3.10"
+        self.exchanges: dict[str, dict[Any, Any]] = {}
+        self.queues: dict[str, str] = {}  # name -> queue type
+        self.actors: dict[str, tuple[str, int]] = {}  # name -> (section, instances)
+
+    def add(self, parts: Path, message: str, value: Any = MISSING, hint: str | None = None
+            ) -> None:
+        self.issues.append(Issue(parts, message, value, hint))
+
+    def unique(self, seen: dict[str, Any], name: Any, p: Path, what: str, first: Any) -> bool:
+        if not isinstance(name, str):
+            return False
+        if name in seen:
+            self.add((*p, "name"), f"duplicate {what} name {name!r}", name)
+            return False
+        seen[name] = first
+        return True
+
+    def exchange_exists(self, p: Path, name: Any, role: str) -> None:
+        if not isinstance(name, str) or name in self.exchanges or name in PREDECLARED_EXCHANGES:
+            return
+        names = [*self.exchanges, *PREDECLARED_EXCHANGES]
+        self.add(p, f"no exchange named {name!r}" + role, name, did_you_mean(name, names))
+
+    def queue_exists(self, p: Path, name: Any) -> None:
+        if isinstance(name, str) and name not in self.queues:
+            self.add(p, f"no queue named {name!r}", name, did_you_mean(name, self.queues))
+
+    # --- topology -----------------------------------------------------------
+
+    def exchanges_(self) -> None:
+        for p, x in _items(self.data, "topology", "exchanges"):
+            name = x.get("name")
+            if name == "":
+                self.add((*p, "name"), "the default exchange '' always exists and cannot be "
+                         "declared", name)
+            elif isinstance(name, str) and name.startswith("amq."):
+                if PREDECLARED_EXCHANGES.get(name) != x.get("type"):
+                    self.add((*p, "name"), "exchange names starting with 'amq.' are reserved "
+                             "(RabbitMQ refuses them with 403)", name)
+            self.unique(self.exchanges, name, p, "exchange", x)
+            self.issues += check_exchange_arguments((*p, "arguments"), _dict(x, "arguments"))
+
+    def queues_(self) -> None:
+        for p, q in _items(self.data, "topology", "queues"):
+            name, args = q.get("name"), _dict(q, "arguments")
+            if name == "":
+                self.add((*p, "name"), "server-named queues ('') are not supported: give the "
+                         "queue a name", name)
+            elif isinstance(name, str) and name.startswith("amq."):
+                self.add((*p, "name"), "queue names starting with 'amq.' are reserved "
+                         "(RabbitMQ refuses them with 403)", name)
+            qtype = self.queue_type(p, q.get("type"), args.get("x-queue-type"))
+            if isinstance(name, str) and self.unique(self.queues, name, p, "queue", qtype):
+                self.queues[name] = qtype
+            if qtype == "quorum":
+                for key, bad in (("durable", False), ("exclusive", True), ("auto_delete", True)):
+                    if q.get(key, not bad) is bad:
+                        self.add((*p, key), f"a quorum queue cannot have {key}: "
+                                 f"{str(bad).lower()} (RabbitMQ refuses it with 406)", bad)
+            self.issues += check_queue_arguments((*p, "arguments"), args, qtype)
+
+    def queue_type(self, p: Path, field: Any, arg: Any) -> str:
+        for where, value in (((*p, "type"), field), ((*p, "arguments", "x-queue-type"), arg)):
+            if value == "stream":
+                self.add(where, "stream queues are not supported by amqpsim "
+                         "(use classic or quorum)", value)
+            elif value is not None and value not in ("classic", "quorum") and where[-1] != "type":
+                self.add(where, f"x-queue-type must be 'classic' or 'quorum', got {value!r}",
+                         value, did_you_mean(value, ("classic", "quorum")))
+        if field in ("classic", "quorum") and arg in ("classic", "quorum") and field != arg:
+            self.add((*p, "type"), f"type {field!r} contradicts arguments.x-queue-type {arg!r}",
+                     field)
+        return "quorum" if "quorum" in (field, arg) else "classic"
+
+    def bindings_(self) -> None:
+        for p, b in _items(self.data, "topology", "bindings"):
+            src, dst = b.get("source"), b.get("destination")
+            if src == "":
+                self.add((*p, "source"), "cannot bind from the default exchange '' "
+                         "(RabbitMQ refuses it with 403)", src)
+            else:
+                self.exchange_exists((*p, "source"), src, "")
+            if b.get("destination_type", "queue") == "exchange":
+                if dst == "":
+                    self.add((*p, "destination"), "cannot bind to the default exchange '' "
+                             "(RabbitMQ refuses it with 403)", dst)
+                else:
+                    self.exchange_exists((*p, "destination"), dst, "")
+            elif b.get("destination_type", "queue") == "queue":
+                self.queue_exists((*p, "destination"), dst)
+            src_type = self.exchange_type(src)
+            key = b.get("routing_key", "")
+            if src_type == "topic" and isinstance(key, str) and self.version == "4.3" \
+                    and key.split(".").count("#") > 2:
+                self.add((*p, "routing_key"), "a topic binding key may have at most two '#' "
+                         "words on RabbitMQ 4.3 (406)", key)
+            if isinstance(src_type, str):
+                self.issues += check_binding_arguments((*p, "arguments"),
+                                                       _dict(b, "arguments"), src_type)
+
+    def exchange_type(self, name: Any) -> str | None:
+        if not isinstance(name, str):
+            return None
+        if name in self.exchanges:
+            return self.exchanges[name].get("type")
+        return PREDECLARED_EXCHANGES.get(name)
+
+    def policies_(self) -> None:
+        seen: dict[str, Any] = {}
+        for p, pol in _items(self.data, "topology", "policies"):
+            self.unique(seen, pol.get("name"), p, "policy", pol)
+            pattern = pol.get("pattern")
+            if isinstance(pattern, str):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    self.add((*p, "pattern"), f"invalid regular expression: {exc}", pattern)
+            self.issues += check_policy_definition((*p, "definition"), _dict(pol, "definition"))
+
+    # --- clients and faults -------------------------------------------------
+
+    def clients(self) -> None:
+        for section in ("producers", "consumers"):
+            for p, a in _items(self.data, section):
+                n = a.get("instances", 1)
+                if isinstance(a.get("name"), str) and a["name"] in self.actors:
+                    self.add((*p, "name"), f"duplicate name {a['name']!r} (producers and "
+                             "consumers share one namespace)", a["name"])
+                elif isinstance(a.get("name"), str):
+                    self.actors[a["name"]] = (section, n if isinstance(n, int) else 1)
+        for p, prod in _items(self.data, "producers"):
+            self.exchange_exists((*p, "exchange"), prod.get("exchange", ""), "")
+            name = prod.get("exchange")
+            x = self.exchanges.get(name) if isinstance(name, str) else None
+            if x is not None and x.get("internal") is True:
+                self.add((*p, "exchange"), f"cannot publish to internal exchange "
+                         f"{prod['exchange']!r} (RabbitMQ refuses it with 403)", prod["exchange"])
+            if prod.get("reply_to") is not None:
+                self.queue_exists((*p, "reply_to"), prod["reply_to"])
+            if prod.get("correlation") is True and prod.get("reply_to") is None:
+                self.add((*p, "correlation"), "correlation needs reply_to", True)
+            if prod.get("retry_unconfirmed") is True and prod.get("confirms") is not True:
+                self.add((*p, "retry_unconfirmed"), "retry_unconfirmed needs confirms: true "
+                         "(only confirms tell which messages are in doubt)", True)
+        for p, cons in _items(self.data, "consumers"):
+            self.queue_exists((*p, "queue"), cons.get("queue"))
+            if cons.get("ack") == "auto" and cons.get("reject") is not None:
+                self.add((*p, "reject"), "reject needs ack: manual (an auto-ack consumer "
+                         "never rejects)", cons["reject"])
+
+    def faults(self) -> None:
+        for p, f in _items(self.data, "faults"):
+            kind = f.get("kind")
+            if kind in ("ack_timeout", "consumer_timeout"):
+                self.add((*p, "kind"), f"{kind} is not a fault: set broker.consumer_timeout "
+                         "(seconds) instead", kind)
+            if not isinstance(kind, str) or kind not in FAULT_FIELDS:
+                continue
+            required, optional, sections = FAULT_FIELDS[kind]
+            for key in required:
+                if f.get(key) is None:
+                    self.add(p, f"{kind} needs {key!r}")
+            for key in ("until", "target", "downtime", "factor"):
+                if f.get(key) is not None and key not in required + optional:
+                    self.add((*p, key), f"{key!r} does not apply to {kind}", f[key])
+            at, until = f.get("at"), f.get("until")
+            if _is_num(at) and _is_num(until) and until <= at:
+                self.add((*p, "until"), f"until must be after at ({at})", until)
+            if isinstance(f.get("target"), str) and sections:
+                self.target((*p, "target"), f["target"], sections, kind)
+
+    def target(self, p: Path, target: str, sections: tuple[str, ...], kind: str) -> None:
+        name, _, index = target.partition("#")
+        what = " or ".join(s.rstrip("s") for s in sections)
+        found = self.actors.get(name)
+        if found is None or found[0] not in sections:
+            names = [n for n, (s, _) in self.actors.items() if s in sections]
+            extra = f" ({name!r} is a {found[0].rstrip('s')})" if found else ""
+            self.add(p, f"no {what} named {name!r}{extra}", target,
+                     did_you_mean(name, names))
+        elif index.isdigit() and int(index) >= found[1]:
+            n = found[1]
+            have = f"1 instance ({name}#0)" if n == 1 else f"{n} instances ({name}#0..#{n - 1})"
+            self.add(p, f"{name!r} has {have}", target)
+
+
+def check_scenario(data: dict[Any, Any]) -> list[Issue]:
+    """Every cross-field and cross-section problem in a raw scenario mapping."""
+    checker = _Checker(data)
+    checker.exchanges_()
+    checker.queues_()
+    checker.bindings_()
+    checker.policies_()
+    checker.clients()
+    checker.faults()
+    return checker.issues
