@@ -1,0 +1,1622 @@
+"""Conformance cases: small pika scripts run against a real RabbitMQ and amqpsim.pika.
+
+Every case is written once against the pika BlockingConnection API and has the
+signature ``case_<name>(pika, params, ns) -> dict``:
+
+- ``pika``   the module to use (real ``pika`` or ``amqpsim.pika``),
+- ``params`` a ``pika.ConnectionParameters`` built from that module,
+- ``ns``     a unique prefix for every exchange/queue name the case creates.
+
+The returned dict is the observable outcome. ``run_case`` runs a case and
+normalizes the outcome (bytes decoded, ``ns`` stripped, server-generated names
+cut to their prefix) so that outcomes of two runs can be compared with ``==``.
+The real broker is asynchronous: cases call ``connection.sleep`` before observing
+anything that another connection/channel or a timer produced.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+CASES: dict[str, Callable[..., dict]] = {}
+
+
+def case(fn: Callable[..., dict]) -> Callable[..., dict]:
+    """Register ``case_<name>`` under ``<name>``."""
+    CASES[fn.__name__.removeprefix("case_")] = fn
+    return fn
+
+
+def run_case(name: str, pika: Any, params: Any, ns: str | None = None) -> dict:
+    """Run one case with a fresh name prefix and return its normalized outcome."""
+    ns = ns or f"c{uuid.uuid4().hex[:6]}-"
+    return normalize(CASES[name](pika, params, ns), ns)
+
+
+_GENERATED = re.compile(r"(amq\.gen-|amq\.ctag-)[\w-]+")
+
+
+def normalize(value: Any, ns: str) -> Any:
+    """JSON-like copy of ``value`` without the prefix ``ns`` or generated name suffixes."""
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(value, str):
+        return _GENERATED.sub(r"\1", value.replace(ns, ""))
+    if isinstance(value, dict):
+        return {normalize(k, ns): normalize(v, ns) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [normalize(v, ns) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- outcome helpers
+
+METHOD_FIELDS = ("delivery_tag", "redelivered", "exchange", "routing_key", "message_count",
+                 "reply_code", "reply_text")
+PROPERTY_FIELDS = ("content_type", "headers", "delivery_mode", "priority", "correlation_id",
+                   "reply_to", "expiration", "message_id", "type", "app_id", "user_id")
+
+
+def clean_headers(headers: dict | None) -> dict | None:
+    """Headers with the 'time' field removed from every x-death entry."""
+    if headers is None:
+        return None
+    headers = dict(headers)
+    if "x-death" in headers:
+        headers["x-death"] = [{k: v for k, v in d.items() if k != "time"}
+                              for d in headers["x-death"]]
+    return headers
+
+
+def describe(method: Any, props: Any, body: bytes, *fields: str) -> dict:
+    """A delivery / get-ok / return as a dict; only ``fields`` if given."""
+    out: dict[str, Any] = {"body": body.decode()}
+    for f in METHOD_FIELDS:
+        if getattr(method, f, None) is not None:
+            out[f] = getattr(method, f)
+    for f in PROPERTY_FIELDS:
+        if getattr(props, f, None) is not None:
+            out[f] = clean_headers(props.headers) if f == "headers" else getattr(props, f)
+    return {f: out.get(f) for f in fields} if fields else out
+
+
+def describe_all(msgs: list, *fields: str) -> list:
+    return [describe(m, p, b, *fields) for m, p, b in msgs]
+
+
+def bodies(msgs: list) -> list[str]:
+    return [b.decode() for _m, _p, b in msgs]
+
+
+def error(exc: BaseException) -> dict:
+    """Normalized exception: class name, AMQP reply code/text, returned/nacked messages."""
+    out: dict[str, Any] = {"error": type(exc).__name__}
+    if getattr(exc, "reply_code", None) is not None:
+        out["code"] = exc.reply_code
+        out["text"] = exc.reply_text
+    if getattr(exc, "messages", None) is not None:
+        out["messages"] = [describe(m.method, m.properties, m.body) for m in exc.messages]
+    return out
+
+
+def get_all(ch: Any, queue: str, *fields: str, auto_ack: bool = True, limit: int = 100) -> list:
+    """basic_get until get-empty; each message described (only ``fields`` if given)."""
+    out = []
+    for _ in range(limit):
+        method, props, body = ch.basic_get(queue, auto_ack=auto_ack)
+        if method is None:
+            break
+        out.append(describe(method, props, body, *fields))
+    return out
+
+
+def get_bodies(ch: Any, queue: str) -> list[str]:
+    return [m["body"] for m in get_all(ch, queue, "body")]
+
+
+def consume(ch: Any, queue: str, **kwargs: Any) -> tuple[str, list]:
+    """Start a consumer that appends (method, props, body) to a list; returns (tag, list)."""
+    got: list = []
+    tag = ch.basic_consume(queue, lambda _ch, m, p, b: got.append((m, p, b)), **kwargs)
+    return tag, got
+
+
+def tags(msgs: list) -> list[int]:
+    return [m.delivery_tag for m, _p, _b in msgs]
+
+
+class Env:
+    """Connections, names and clean-up for one case run."""
+
+    def __init__(self, pika: Any, params: Any, ns: str) -> None:
+        self.pika, self.params, self.ns = pika, params, ns
+        self.errors = (pika.exceptions.AMQPError,)
+        self._conns: list = []
+        self._queues: list[str] = []
+        self._exchanges: list[str] = []
+
+    def __enter__(self) -> Env:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        for conn in self._conns:
+            if conn.is_open:
+                self._quietly(conn.close)
+        self._cleanup()
+
+    # -- connections and names
+    def connect(self) -> Any:
+        conn = self.pika.BlockingConnection(self.params)
+        self._conns.append(conn)
+        return conn
+
+    def open(self) -> tuple[Any, Any]:
+        conn = self.connect()
+        return conn, conn.channel()
+
+    def name(self, short: str) -> str:
+        return self.ns + short
+
+    def queue(self, ch: Any, short: str = "", **kwargs: Any) -> str:
+        """Declare (and remember for clean-up) a queue; '' = server-named."""
+        name = ch.queue_declare(self.name(short) if short else "", **kwargs).method.queue
+        self._queues.append(name)
+        return name
+
+    def exchange(self, ch: Any, short: str, type: str = "direct", **kwargs: Any) -> str:
+        name = self.name(short)
+        ch.exchange_declare(name, exchange_type=type, **kwargs)
+        self._exchanges.append(name)
+        return name
+
+    def bound_queue(self, ch: Any, short: str, exchange: str, *keys: str, **kwargs: Any) -> str:
+        """Declare a queue and bind it to ``exchange`` with each key (default: '')."""
+        name = self.queue(ch, short, **kwargs)
+        for key in keys or ("",):
+            ch.queue_bind(name, exchange, key)
+        return name
+
+    # -- publishing and observing
+    def pub(self, ch: Any, exchange: str, rk: str, body: str, mandatory: bool = False,
+            **props: Any) -> None:
+        properties = self.pika.BasicProperties(**props) if props else None
+        ch.basic_publish(exchange, rk, body.encode(), properties, mandatory=mandatory)
+
+    def pub_sync(self, ch: Any, exchange: str, rk: str, body: str, **props: Any) -> None:
+        """Publish, then make a harmless synchronous call so that a channel error the
+        broker raises for the (asynchronous) publish surfaces here."""
+        self.pub(ch, exchange, rk, body, **props)
+        ch.exchange_declare("amq.direct", passive=True)
+
+    def catch(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        """fn's plain result (str/number/list/dict; 'ok' for anything else, e.g. a
+        pika frame), or the normalized AMQP exception it raised."""
+        try:
+            result = fn(*args, **kwargs)
+        except self.errors as exc:
+            return error(exc)
+        return result if isinstance(result, str | int | float | list | dict) else "ok"
+
+    def each(self, conn: Any, **ops: Callable[[Any], Any]) -> dict:
+        """Run every op(channel) on its own fresh channel of ``conn``; outcome per op.
+        An op that closes the connection (e.g. 503) must come last."""
+        out = {}
+        for label, op in ops.items():
+            ch = conn.channel()
+            out[label] = self.catch(op, ch)
+            if ch.is_open:
+                ch.close()
+        return out
+
+    def stat(self, conn: Any, queue: str) -> Any:
+        """Passive declare on a fresh channel: counts, or the error (e.g. 404 when gone)."""
+        return self.each(conn, s=lambda ch: counts(ch, queue))["s"]
+
+    # -- clean-up
+    def _quietly(self, fn: Callable, *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:  # noqa: BLE001 - clean-up is best effort
+            pass
+
+    def _cleanup(self) -> None:
+        try:
+            conn = self.pika.BlockingConnection(self.params)
+        except Exception:  # noqa: BLE001
+            return
+        ch = None
+        for kind, names in (("queue", self._queues), ("exchange", self._exchanges)):
+            for name in names:
+                if ch is None or not ch.is_open:
+                    ch = conn.channel()
+                self._quietly(getattr(ch, f"{kind}_delete"), name)
+        self._quietly(conn.close)
+
+
+def settle(conn: Any) -> None:
+    """Let earlier publishes/acks reach their queues before a passive declare: a real
+    queue process answers the stat call with priority, ahead of queued deliveries."""
+    conn.sleep(0.05)
+
+
+def counts(ch: Any, queue: str) -> dict:
+    """message_count (ready) and consumer_count of an existing queue (passive declare)."""
+    ok = ch.queue_declare(queue, passive=True).method
+    return {"messages": ok.message_count, "consumers": ok.consumer_count}
+
+
+# =========================================================================== routing
+
+
+@case
+def case_default_exchange_routes_by_queue_name(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        env.pub(ch, "", q, "by-name")
+        env.pub(ch, "", env.name("missing"), "dropped")
+        out = {"get": get_all(ch, q)}
+        out.update(env.each(conn, amq_default=lambda c: env.pub_sync(c, "amq.default", q, "x")))
+        return out
+
+
+@case
+def case_default_exchange_operations_refused(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        x = env.exchange(ch, "x", "fanout")
+        return env.each(
+            conn,
+            declare=lambda c: c.exchange_declare("", exchange_type="direct"),
+            passive_declare=lambda c: c.exchange_declare("", passive=True),
+            delete=lambda c: c.exchange_delete(""),
+            queue_bind=lambda c: c.queue_bind(q, "", "k"),
+            queue_unbind=lambda c: c.queue_unbind(q, "", q),
+            bind_from_default=lambda c: c.exchange_bind(x, "", "k"),
+            bind_to_default=lambda c: c.exchange_bind("", x, "k"),
+        )
+
+
+@case
+def case_amq_exchanges_predeclared_and_reserved(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn = env.connect()
+        names = ("amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match",
+                 "amq.rabbitmq.trace")
+        out = env.each(conn, **{n: lambda c, n=n: c.exchange_declare(n, passive=True)
+                                for n in names})
+        out.update(env.each(
+            conn,
+            declare_new_amq=lambda c: c.exchange_declare(f"amq.{ns}new", exchange_type="direct"),
+            redeclare_same=lambda c: c.exchange_declare("amq.direct", "direct", durable=True),
+            redeclare_other_type=lambda c: c.exchange_declare("amq.direct", "fanout", durable=True),
+            delete_amq=lambda c: c.exchange_delete("amq.direct"),
+            passive_missing=lambda c: c.exchange_declare(env.name("nope"), passive=True),
+        ))
+        return out
+
+
+@case
+def case_direct_exchange(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "direct")
+        q1 = env.bound_queue(ch, "q1", x, "a", "b")
+        q2 = env.bound_queue(ch, "q2", x, "b")
+        q3 = env.bound_queue(ch, "q3", x, "")
+        for rk in ("a", "b", "c", "", "A"):
+            env.pub(ch, x, rk, f"[{rk}]")
+        return {short: get_bodies(ch, q) for short, q in (("q1", q1), ("q2", q2), ("q3", q3))}
+
+
+@case
+def case_fanout_exchange(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "fanout")
+        q1 = env.bound_queue(ch, "q1", x, "k1")
+        q2 = env.bound_queue(ch, "q2", x, "")
+        env.pub(ch, x, "anything", "m1")
+        env.pub(ch, x, "", "m2")
+        return {"q1": get_all(ch, q1, "body", "routing_key"),
+                "q2": get_all(ch, q2, "body", "routing_key")}
+
+
+TOPIC_BINDINGS = ("#", "*", "a.*", "a.#", "#.b", "*.a", "a.*.b", "a.#.b", "", "#.#", "*.#",
+                  "a..b", "*.*", "a#b", "#.*.#")
+TOPIC_KEYS = ("", "a", "b", "a.b", "a.b.c", "a..b", ".a", "a.", ".", "a.x.y.b", "a#b", "A.b")
+
+
+@case
+def case_topic_matrix(pika, params, ns):
+    """Which routing keys reach which binding key (each binding on its own queue)."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "topic")
+        queues = {bk: env.bound_queue(ch, f"t{i}", x, bk) for i, bk in enumerate(TOPIC_BINDINGS)}
+        for rk in TOPIC_KEYS:
+            env.pub(ch, x, rk, rk)
+        return {f"[{bk}]": get_bodies(ch, q) for bk, q in queues.items()}
+
+
+@case
+def case_topic_one_copy_per_queue(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "topic")
+        q = env.bound_queue(ch, "q", x, "a.*", "#", "a.b", "*.b", "a.b")
+        env.pub(ch, x, "a.b", "m1")
+        env.pub(ch, x, "z", "m2")
+        return {"q": get_bodies(ch, q)}
+
+
+HEADER_BINDINGS = {
+    "all_ab": {"x-match": "all", "a": 1, "b": "x"},
+    "any_ab": {"x-match": "any", "a": 1, "b": "x"},
+    "default_a": {"a": 1},
+    "x_args_ignored": {"x-match": "all", "x-foo": "bar", "a": 1},
+    "string_one": {"a": "1"},
+    "void_c": {"c": None},
+    "no_args": {},
+    "only_x_match_any": {"x-match": "any"},
+    "bool_t": {"t": True},
+}
+HEADER_MESSAGES = {
+    "a1": {"a": 1},
+    "a1_bx": {"a": 1, "b": "x"},
+    "a_str": {"a": "1"},
+    "bx": {"b": "x"},
+    "c_any": {"c": "whatever"},
+    "x_foo": {"x-foo": "bar"},
+    "t1": {"t": 1},
+    "t_true": {"t": True},
+    "empty": {},
+    "none": None,
+}
+
+
+@case
+def case_headers_exchange(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "headers")
+        queues = {}
+        for label, args in HEADER_BINDINGS.items():
+            queues[label] = env.queue(ch, label)
+            ch.queue_bind(queues[label], x, "ignored", arguments=args)
+        for label, headers in HEADER_MESSAGES.items():
+            env.pub(ch, x, "rk", label, headers=headers)
+        return {label: get_bodies(ch, q) for label, q in queues.items()}
+
+
+@case
+def case_exchange_to_exchange(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        src = env.exchange(ch, "src", "topic")
+        dst = env.exchange(ch, "dst", "direct")
+        ch.exchange_bind(dst, src, "a.*")
+        q_dst = env.bound_queue(ch, "q_dst", dst, "a.b")      # dst applies its own type
+        q_src = env.bound_queue(ch, "q_src", src, "#")
+        for rk in ("a.b", "a.c", "b"):
+            env.pub(ch, src, rk, rk)
+        ch.exchange_unbind(dst, src, "a.*")
+        env.pub(ch, src, "a.b", "after-unbind")
+        return {"q_dst": get_all(ch, q_dst, "body", "exchange", "routing_key"),
+                "q_src": get_bodies(ch, q_src)}
+
+
+@case
+def case_exchange_to_exchange_cycle(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x1 = env.exchange(ch, "x1", "fanout")
+        x2 = env.exchange(ch, "x2", "fanout")
+        ch.exchange_bind(x2, x1)
+        ch.exchange_bind(x1, x2)
+        q1 = env.bound_queue(ch, "q1", x1)
+        q_both = env.bound_queue(ch, "q_both", x1)
+        ch.queue_bind(q_both, x2)
+        env.pub(ch, x1, "k", "via-x1")
+        env.pub(ch, x2, "k", "via-x2")
+        return {"q1": get_bodies(ch, q1), "q_both": get_bodies(ch, q_both)}
+
+
+@case
+def case_alternate_exchange(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        returned = []
+        ch.add_on_return_callback(lambda _c, m, p, b: returned.append(describe(m, p, b)))
+        ae = env.exchange(ch, "ae", "fanout")
+        q_ae = env.bound_queue(ch, "q_ae", ae)
+        x = env.exchange(ch, "x", "direct", arguments={"alternate-exchange": ae})
+        q = env.bound_queue(ch, "q", x, "k")
+        sink = env.exchange(ch, "sink", "fanout")            # E2E destination with no bindings
+        ch.exchange_bind(sink, x, "to-sink")
+        x_bad_ae = env.exchange(ch, "x_bad_ae", "direct",
+                                arguments={"alternate-exchange": env.name("missing")})
+        env.pub(ch, x, "k", "routed", mandatory=True)
+        env.pub(ch, x, "other", "via-ae", mandatory=True)
+        env.pub(ch, x, "to-sink", "e2e-dead-end", mandatory=True)
+        env.pub(ch, x_bad_ae, "k", "missing-ae", mandatory=True)
+        conn.sleep(0.1)
+        out = {"q": get_bodies(ch, q),
+               "q_ae": get_all(ch, q_ae, "body", "exchange", "routing_key"),
+               "returned": returned}
+        cch = conn.channel()
+        cch.confirm_delivery()
+        out["confirmed_via_ae"] = env.catch(env.pub, cch, x, "other", "confirm", mandatory=True)
+        return out
+
+
+@case
+def case_internal_exchange(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        xi = env.exchange(ch, "xi", "fanout", internal=True)
+        q = env.bound_queue(ch, "q", xi)
+        front = env.exchange(ch, "front", "fanout")
+        ch.exchange_bind(xi, front)
+        env.pub(ch, front, "", "via-e2e")
+        out = {"q": get_all(ch, q, "body", "exchange")}
+        out.update(env.each(conn, publish_internal=lambda c: env.pub_sync(c, xi, "", "direct")))
+        return out
+
+
+@case
+def case_auto_delete_exchange(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        xa = env.exchange(ch, "xa", "direct", auto_delete=True)
+        xb = env.exchange(ch, "xb", "fanout", auto_delete=True)
+        xc = env.exchange(ch, "xc", "fanout", auto_delete=True)
+        other = env.exchange(ch, "other", "fanout")
+        q = env.bound_queue(ch, "q", xa, "k")
+        qb = env.bound_queue(ch, "qb", xb)
+        ch.exchange_bind(xc, other)                    # xc is only a destination
+        conn.sleep(0.1)
+        exists = {"xa": lambda c: c.exchange_declare(xa, passive=True),
+                  "xb": lambda c: c.exchange_declare(xb, passive=True),
+                  "xc": lambda c: c.exchange_declare(xc, passive=True)}
+        out = {"before": env.each(conn, **exists)}
+        ch.queue_unbind(q, xa, "k")
+        ch.queue_delete(qb)
+        ch.exchange_unbind(xc, other)
+        conn.sleep(0.1)
+        out["after"] = env.each(conn, **exists)
+        return out
+
+
+@case
+def case_exchange_redeclare_inequivalent(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        ae = env.name("ae")
+        x = env.exchange(ch, "x", "direct", arguments={"alternate-exchange": ae, "x-foo": 1})
+        return env.each(
+            conn,
+            same=lambda c: c.exchange_declare(x, "direct", arguments={"alternate-exchange": ae,
+                                                                      "x-foo": 1}),
+            other_custom_arg=lambda c: c.exchange_declare(
+                x, "direct", arguments={"alternate-exchange": ae, "x-foo": 2}),
+            other_type=lambda c: c.exchange_declare(x, "fanout", arguments={
+                "alternate-exchange": ae}),
+            durable=lambda c: c.exchange_declare(x, "direct", durable=True, arguments={
+                "alternate-exchange": ae}),
+            auto_delete=lambda c: c.exchange_declare(x, "direct", auto_delete=True, arguments={
+                "alternate-exchange": ae}),
+            internal=lambda c: c.exchange_declare(x, "direct", internal=True, arguments={
+                "alternate-exchange": ae}),
+            no_ae=lambda c: c.exchange_declare(x, "direct"),
+            passive_other_type=lambda c: c.exchange_declare(x, "fanout", passive=True),
+            unknown_type=lambda c: c.exchange_declare(env.name("y"), "nosuchtype"),
+        )
+
+
+@case
+def case_cc_bcc_sender_selected(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "direct")
+        qs = {k: env.bound_queue(ch, k, x, k) for k in ("a", "b", "c")}
+        env.pub(ch, x, "a", "m", headers={"CC": ["b"], "BCC": ["c"], "h": 1})
+        return {k: get_all(ch, q, "body", "routing_key", "headers") for k, q in qs.items()}
+
+
+# =========================================================================== publishing
+
+
+@case
+def case_mandatory_return_callback(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        returned = []
+        ch.add_on_return_callback(lambda _c, m, p, b: returned.append(describe(m, p, b)))
+        x = env.exchange(ch, "x", "direct")
+        q = env.queue(ch, "q")
+        env.pub(ch, x, "nomatch", "m1", mandatory=True, headers={"h": "v"}, correlation_id="c1")
+        env.pub(ch, x, "nomatch", "m2-not-mandatory")
+        env.pub(ch, "", q, "m3-routed", mandatory=True)
+        env.pub(ch, "", env.name("missing"), "m4", mandatory=True)
+        conn.sleep(0.1)
+        return {"returned": returned, "q": get_bodies(ch, q)}
+
+
+@case
+def case_confirm_unroutable(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "direct")
+        q = env.queue(ch, "q")
+        ch.confirm_delivery()
+        return {
+            "mandatory_unroutable": env.catch(env.pub, ch, x, "nomatch", "m1", mandatory=True),
+            "unroutable": env.catch(env.pub, ch, x, "nomatch", "m2"),
+            "routed": env.catch(env.pub, ch, "", q, "m3", mandatory=True),
+            "default_x_missing_queue": env.catch(env.pub, ch, "", env.name("nope"), "m4",
+                                                 mandatory=True),
+            "q": get_bodies(ch, q),
+        }
+
+
+@case
+def case_confirm_reject_publish_nack(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "fanout")
+        full = env.bound_queue(ch, "full", x, arguments={"x-max-length": 1,
+                                                         "x-overflow": "reject-publish"})
+        ok = env.bound_queue(ch, "ok", x)
+        ch.confirm_delivery()
+        out = {f"publish_{b}": env.catch(env.pub, ch, x, "", b) for b in ("m1", "m2", "m3")}
+        out.update(full=get_bodies(ch, full), ok=get_bodies(ch, ok))
+        out["after_drain"] = env.catch(env.pub, ch, x, "", "m4")
+        return out
+
+
+@case
+def case_publish_to_missing_exchange(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn = env.connect()
+        missing = env.name("nope")
+
+        def confirmed(c):
+            c.confirm_delivery()
+            env.pub(c, missing, "k", "m")
+
+        return env.each(
+            conn,
+            plain=lambda c: env.pub_sync(c, missing, "k", "m"),
+            confirm=confirmed,
+        )
+
+
+@case
+def case_tx_commit_rollback(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        ch.tx_select()
+        env.pub(ch, "", q, "rolled-back")
+        ch.tx_rollback()
+        env.pub(ch, "", q, "committed")
+        before_commit = counts(ch, q)
+        ch.tx_commit()
+        out = {"before_commit": before_commit, "after_commit": counts(ch, q)}
+        method, _p, _b = ch.basic_get(q)
+        ch.basic_ack(method.delivery_tag)
+        ch.tx_rollback()                           # the ack is undone: still unacked
+        out["after_ack_rollback"] = counts(ch, q)
+        ch.close()
+        conn.sleep(0.1)
+        out["after_close"] = get_all(conn.channel(), q, "body", "redelivered")
+        out.update(env.each(conn, commit_not_tx=lambda c: c.tx_commit()))
+        return out
+
+
+# =========================================================================== queues
+
+
+@case
+def case_exclusive_queue_other_connection(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        owner, och = env.open()
+        q = env.queue(och, "q", exclusive=True)
+        other = env.connect()
+        out = env.each(
+            other,
+            passive=lambda c: counts(c, q),
+            redeclare=lambda c: c.queue_declare(q, exclusive=True),
+            consume=lambda c: c.basic_consume(q, lambda *a: None),
+            get=lambda c: c.basic_get(q),
+            purge=lambda c: c.queue_purge(q),
+            delete=lambda c: c.queue_delete(q),
+            bind=lambda c: c.queue_bind(q, "amq.fanout"),
+            publish=lambda c: env.pub(c, "", q, "from-other"),
+        )
+        other.sleep(0.1)
+        out["owner_get"] = get_bodies(och, q)
+        out["owner_redeclare_non_exclusive"] = env.each(owner, r=lambda c: c.queue_declare(q))["r"]
+        return out
+
+
+@case
+def case_exclusive_queue_deleted_with_connection(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        owner, och = env.open()
+        q = env.queue(och, "q", exclusive=True)
+        och.close()
+        other = env.connect()
+        other.sleep(0.1)
+        out = {"after_channel_close": env.stat(other, q)}
+        owner.close()
+        other.sleep(0.2)
+        out["after_connection_close"] = env.stat(other, q)
+        return out
+
+
+@case
+def case_auto_delete_queue(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q", auto_delete=True)
+        env.pub(ch, "", q, "m1")
+        ch.basic_get(q, auto_ack=True)
+        conn.sleep(0.1)
+        out = {"never_consumed": env.stat(conn, q)}
+        t1, _ = consume(ch, q)
+        t2, _ = consume(ch, q)
+        ch.basic_cancel(t1)
+        conn.sleep(0.1)
+        out["one_left"] = env.stat(conn, q)
+        env.pub(ch, "", q, "m2")
+        ch.basic_cancel(t2)
+        conn.sleep(0.1)
+        out["last_cancelled"] = env.stat(conn, q)
+        return out
+
+
+@case
+def case_server_named_queue(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        ok = ch.queue_declare("", exclusive=True).method
+        out = {"declare_ok": {"queue": ok.queue, "messages": ok.message_count,
+                              "consumers": ok.consumer_count}}
+        env.pub(ch, "", ok.queue, "m1")
+        env.pub(ch, "", ok.queue, "m2")
+        out["get_by_name"] = get_all(ch, ok.queue, "body", "routing_key", limit=1)
+        out["get_last_declared"] = get_bodies(ch, "")
+        out.update(env.each(
+            conn,
+            get_no_previous=lambda c: c.basic_get(""),
+            declare_amq_name=lambda c: c.queue_declare("amq.foo" + ns),
+        ))
+        return out
+
+
+@case
+def case_passive_declare_missing(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn = env.connect()
+        q, x = env.name("nope"), env.name("nox")
+        return env.each(
+            conn,
+            queue=lambda c: c.queue_declare(q, passive=True),
+            exchange=lambda c: c.exchange_declare(x, passive=True),
+            get=lambda c: c.basic_get(q),
+            consume=lambda c: c.basic_consume(q, lambda *a: None),
+            purge=lambda c: c.queue_purge(q),
+        )
+
+
+@case
+def case_queue_redeclare_inequivalent(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        args = {"x-message-ttl": 1000, "x-foo": 1}
+        q = env.queue(ch, "q", arguments=args)
+
+        def redeclare(**kw):
+            return lambda c: counts(c, c.queue_declare(q, **kw).method.queue)
+
+        return env.each(
+            conn,
+            same=redeclare(arguments=args),
+            other_ttl=redeclare(arguments={"x-message-ttl": 2000}),
+            no_args=redeclare(),
+            other_custom_arg=redeclare(arguments={"x-message-ttl": 1000, "x-foo": 2}),
+            extra_max_length=redeclare(arguments={**args, "x-max-length": 5}),
+            durable=redeclare(durable=True, arguments=args),
+            auto_delete=redeclare(auto_delete=True, arguments=args),
+            exclusive=redeclare(exclusive=True, arguments=args),
+            passive_other_args=redeclare(passive=True, arguments={"x-message-ttl": 5}),
+            wrong_type_arg=lambda c: c.queue_declare(env.name("bad"),
+                                                     arguments={"x-message-ttl": "abc"}),
+            delivery_limit_on_classic=lambda c: c.queue_declare(
+                env.name("bad2"), arguments={"x-delivery-limit": 1}),
+        )
+
+
+@case
+def case_queue_expires(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        idle = env.queue(ch, "idle", arguments={"x-expires": 200})
+        used = env.queue(ch, "used", arguments={"x-expires": 200})
+        tag, _ = consume(ch, used)
+        conn.sleep(0.5)
+        out = {"idle": env.stat(conn, idle), "consumed": env.stat(conn, used)}
+        ch.basic_cancel(tag)
+        conn.sleep(0.5)
+        out["after_cancel"] = env.stat(conn, used)
+        return out
+
+
+@case
+def case_queue_expires_renewed_by_declare(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        args = {"x-expires": 400}
+        redeclared = env.queue(ch, "redeclared", arguments=args)
+        passived = env.queue(ch, "passived", arguments=args)
+        conn.sleep(0.25)
+        ch.queue_declare(redeclared, arguments=args)
+        ch.queue_declare(passived, passive=True)
+        conn.sleep(0.25)                                    # 0.5 s after creation
+        out = {"t0.5": {"redeclared": env.stat(conn, redeclared),
+                        "passived": env.stat(conn, passived)}}
+        conn.sleep(0.6)
+        out["t1.1"] = {"redeclared": env.stat(conn, redeclared),
+                       "passived": env.stat(conn, passived)}
+        return out
+
+
+@case
+def case_queue_declare_counts_ready_only(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        for i in range(3):
+            env.pub(ch, "", q, f"m{i}")
+        ch.basic_get(q, auto_ack=False)
+        out = {"one_unacked": counts(ch, q)}
+        cch = conn.channel()
+        cch.basic_qos(prefetch_count=1)
+        consume(cch, q)
+        conn.sleep(0.1)
+        ok = ch.queue_declare(q).method
+        out["with_consumer"] = {"messages": ok.message_count, "consumers": ok.consumer_count}
+        return out
+
+
+@case
+def case_queue_purge(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        for i in range(4):
+            env.pub(ch, "", q, f"m{i}")
+        method, _p, _b = ch.basic_get(q, auto_ack=False)
+        out = {"purged": ch.queue_purge(q).method.message_count, "after_purge": counts(ch, q)}
+        ch.basic_reject(method.delivery_tag, requeue=True)
+        out["after_requeue"] = get_all(ch, q, "body", "redelivered")
+        out["purge_empty"] = ch.queue_purge(q).method.message_count
+        return out
+
+
+@case
+def case_queue_delete_conditions(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        used = env.queue(ch, "used")
+        full = env.queue(ch, "full")
+        cancelled = []
+        cch = conn.channel()
+        cch.add_on_cancel_callback(lambda frame: cancelled.append("cancelled"))
+        consume(cch, used)
+        env.pub(ch, "", full, "m1")
+        env.pub(ch, "", full, "m2")
+        settle(conn)
+        out = env.each(
+            conn,
+            if_unused=lambda c: c.queue_delete(used, if_unused=True).method.message_count,
+            if_empty=lambda c: c.queue_delete(full, if_empty=True).method.message_count,
+            missing=lambda c: c.queue_delete(env.name("nope")).method.message_count,
+            full=lambda c: c.queue_delete(full).method.message_count,
+            used=lambda c: c.queue_delete(used, if_empty=True).method.message_count,
+        )
+        conn.sleep(0.1)
+        out["consumer_notified"] = cancelled
+        return out
+
+
+@case
+def case_bind_errors(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        x = env.exchange(ch, "x", "direct")
+        nq, nx = env.name("nq"), env.name("nx")
+
+        def bind_twice(c):
+            c.queue_bind(q, x, "k")
+            c.queue_bind(q, x, "k")
+
+        return env.each(
+            conn,
+            missing_queue=lambda c: c.queue_bind(nq, x, "k"),
+            missing_exchange=lambda c: c.queue_bind(q, nx, "k"),
+            both_missing=lambda c: c.queue_bind(nq, nx, "k"),
+            e2e_missing_source=lambda c: c.exchange_bind(x, nx, "k"),
+            e2e_missing_destination=lambda c: c.exchange_bind(nx, x, "k"),
+            unbind_never_bound=lambda c: c.queue_unbind(q, x, "k"),
+            unbind_missing_queue=lambda c: c.queue_unbind(nq, x, "k"),
+            bind_twice=bind_twice,
+        )
+
+
+# =========================================================================== TTL
+
+
+@case
+def case_queue_message_ttl(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q", arguments={"x-message-ttl": 100})
+        env.pub(ch, "", q, "m1")
+        env.pub(ch, "", q, "m2")
+        settle(conn)
+        out = {"at_once": counts(ch, q)}
+        conn.sleep(0.25)
+        out.update(later=counts(ch, q), get=get_bodies(ch, q))
+        return out
+
+
+@case
+def case_per_message_expiration(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        env.pub(ch, "", q, "m1-100ms", expiration="100")
+        env.pub(ch, "", q, "m2-100ms", expiration="100")
+        env.pub(ch, "", q, "m3-forever")
+        env.pub(ch, "", q, "m4-long", expiration="60000")
+        conn.sleep(0.3)
+        out = {"get": get_all(ch, q, "body", "expiration")}
+        out.update(env.each(
+            conn,
+            invalid=lambda c: env.pub_sync(c, "", q, "bad", expiration="abc"),
+            negative=lambda c: env.pub_sync(c, "", q, "bad", expiration="-1"),
+        ))
+        return out
+
+
+@case
+def case_ttl_min_of_queue_and_message(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        setups = {"queue_short": (100, "5000"), "message_short": (5000, "100"),
+                  "both_long": (5000, "5000")}
+        queues = {}
+        for label, (qttl, exp) in setups.items():
+            queues[label] = env.queue(ch, label, arguments={"x-message-ttl": qttl})
+            env.pub(ch, "", queues[label], label, expiration=exp)
+        conn.sleep(0.3)
+        return {label: counts(ch, q)["messages"] for label, q in queues.items()}
+
+
+@case
+def case_short_ttl_behind_long_head(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        env.pub(ch, "", q, "head-600ms", expiration="600")
+        env.pub(ch, "", q, "second-100ms", expiration="100")
+        conn.sleep(0.3)
+        out = {"t0.3": counts(ch, q)}
+        conn.sleep(0.5)
+        out["t0.8"] = counts(ch, q)
+        return out
+
+
+@case
+def case_expired_never_delivered(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        q2 = env.queue(ch, "q2")
+        for queue in (q, q2):
+            env.pub(ch, "", queue, "a-600ms", expiration="600")
+            env.pub(ch, "", queue, "b-100ms", expiration="100")
+            env.pub(ch, "", queue, "c")
+        conn.sleep(0.3)
+        out = {"count": counts(ch, q), "get": get_all(ch, q, "body", "message_count")}
+        _tag, got = consume(ch, q2, auto_ack=True)
+        conn.sleep(0.1)
+        out["consumed"] = bodies(got)
+        return out
+
+
+@case
+def case_requeue_keeps_expiry(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        env.pub(ch, "", q, "m1", expiration="200")
+        env.pub(ch, "", q, "m2", expiration="2000")
+        t1 = ch.basic_get(q, auto_ack=False)[0].delivery_tag
+        t2 = ch.basic_get(q, auto_ack=False)[0].delivery_tag
+        conn.sleep(0.4)                             # out for longer than m1's TTL
+        ch.basic_nack(t2, requeue=True)
+        ch.basic_nack(t1, requeue=True)
+        conn.sleep(0.1)
+        return {"count": counts(ch, q), "get": get_all(ch, q, "body", "redelivered")}
+
+
+@case
+def case_zero_ttl(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        idle = env.queue(ch, "idle", arguments={"x-message-ttl": 0})
+        busy = env.queue(ch, "busy", arguments={"x-message-ttl": 0})
+        returned = []
+        ch.add_on_return_callback(lambda _c, m, p, b: returned.append(describe(m, p, b)))
+        _tag, got = consume(ch, busy, auto_ack=True)
+        env.pub(ch, "", idle, "to-idle", mandatory=True)            # routed: never returned
+        env.pub(ch, "", busy, "to-busy")
+        conn.sleep(0.2)
+        return {"idle": counts(ch, idle), "busy_consumed": bodies(got), "returned": returned}
+
+
+# =========================================================================== length limits
+
+
+def _fill(env, ch, q, bodies_, **props):
+    """Publish each body to queue ``q`` through the default exchange."""
+    for b in bodies_:
+        env.pub(ch, "", q, b, **props)
+
+
+@case
+def case_max_length_drop_head(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q", arguments={"x-max-length": 2})
+        _fill(env, ch, q, ["m1", "m2", "m3", "m4"])
+        settle(conn)
+        return {"count": counts(ch, q), "get": get_bodies(ch, q)}
+
+
+@case
+def case_max_length_reject_publish(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q", arguments={"x-max-length": 2, "x-overflow": "reject-publish"})
+        _fill(env, ch, q, ["m1", "m2", "m3"])
+        tag = ch.basic_get(q, auto_ack=False)[0].delivery_tag     # m1 unacked: not counted
+        _fill(env, ch, q, ["m4", "m5"])
+        settle(conn)
+        out = {"with_one_unacked": counts(ch, q)}
+        ch.basic_reject(tag, requeue=True)                       # requeue may overshoot
+        settle(conn)
+        out["after_requeue"] = counts(ch, q)
+        out["get"] = get_bodies(ch, q)
+        return out
+
+
+def _dead_letter_setup(env, ch, source_args):
+    """Queue 'q' dead-lettering to fanout 'dlx' -> queue 'dlq'."""
+    dlx = env.exchange(ch, "dlx", "fanout")
+    dlq = env.bound_queue(ch, "dlq", dlx)
+    q = env.queue(ch, "q", arguments={"x-dead-letter-exchange": dlx, **source_args})
+    return q, dlq
+
+
+@case
+def case_max_length_reject_publish_dlx(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q, dlq = _dead_letter_setup(env, ch, {"x-max-length": 1,
+                                              "x-overflow": "reject-publish-dlx"})
+        _fill(env, ch, q, ["m1", "m2", "m3"])
+        conn.sleep(0.1)
+        return {"q": get_bodies(ch, q),
+                "dlq": get_all(ch, dlq, "body", "exchange", "routing_key", "headers")}
+
+
+@case
+def case_max_length_drop_head_dlx(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q, dlq = _dead_letter_setup(env, ch, {"x-max-length": 1})
+        _fill(env, ch, q, ["m1", "m2", "m3"])
+        conn.sleep(0.1)
+        return {"q": get_bodies(ch, q),
+                "dlq": get_all(ch, dlq, "body", "exchange", "routing_key", "headers")}
+
+
+@case
+def case_max_length_bytes(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        drop = env.queue(ch, "drop", arguments={"x-max-length-bytes": 10})
+        reject = env.queue(ch, "reject", arguments={"x-max-length-bytes": 10,
+                                                    "x-overflow": "reject-publish"})
+        exact = env.queue(ch, "exact", arguments={"x-max-length-bytes": 10,
+                                                  "x-overflow": "reject-publish"})
+        _fill(env, ch, drop, ["12345", "67890", "abc"])
+        _fill(env, ch, reject, ["12345", "6789", "abc", "d", ""])
+        _fill(env, ch, exact, ["12345", "67890", "x", ""])
+        return {"drop": get_bodies(ch, drop), "reject": get_bodies(ch, reject),
+                "exact": get_bodies(ch, exact)}
+
+
+# =========================================================================== dead-lettering
+
+
+@case
+def case_dead_letter_on_reject(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        src = env.exchange(ch, "src", "direct")
+        q, dlq = _dead_letter_setup(env, ch, {})
+        ch.queue_bind(q, src, "k")
+        env.pub(ch, src, "k", "rejected", headers={"h": 1}, delivery_mode=2)
+        env.pub(ch, src, "k", "nacked")
+        ch.basic_reject(ch.basic_get(q)[0].delivery_tag, requeue=False)
+        ch.basic_nack(ch.basic_get(q)[0].delivery_tag, requeue=False)
+        conn.sleep(0.1)
+        return {"dlq": get_all(ch, dlq), "q": counts(ch, q)}
+
+
+@case
+def case_dead_letter_on_expiry_with_routing_key(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        dlq = env.queue(ch, "dlq")
+        other = env.queue(ch, "other")
+        q = env.queue(ch, "q", arguments={"x-dead-letter-exchange": "",
+                                          "x-dead-letter-routing-key": dlq})
+        env.pub(ch, "", q, "expiring", expiration="100", headers={"CC": [other]})
+        ch.basic_get(other, auto_ack=True)          # the CC copy
+        conn.sleep(0.3)
+        return {"dlq": get_all(ch, dlq), "other": counts(ch, other)}
+
+
+@case
+def case_dead_letter_ttl_cycle_dropped(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q1n, q2n, selfn = env.name("q1"), env.name("q2"), env.name("self")
+
+        def ttl_to(target):
+            return {"x-message-ttl": 200, "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": target}
+
+        q1 = env.queue(ch, "q1", arguments=ttl_to(q2n))
+        q2 = env.queue(ch, "q2", arguments=ttl_to(q1n))
+        loop = env.queue(ch, "self", arguments=ttl_to(selfn))
+        env.pub(ch, "", q1, "pair")
+        env.pub(ch, "", loop, "self")
+        observe = {"q1": q1, "q2": q2, "self": loop}
+        conn.sleep(0.3)
+        out = {"t0.3": {k: counts(ch, q)["messages"] for k, q in observe.items()}}
+        conn.sleep(0.4)
+        out["t0.7"] = {k: counts(ch, q)["messages"] for k, q in observe.items()}
+        return out
+
+
+@case
+def case_dead_letter_reject_loop_counts(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q", arguments={"x-dead-letter-exchange": "",
+                                          "x-dead-letter-routing-key": env.name("q")})
+        env.pub(ch, "", q, "m")
+        seen = []
+        for _ in range(3):
+            method, props, body = ch.basic_get(q)
+            seen.append(describe(method, props, body, "redelivered", "headers"))
+            ch.basic_reject(method.delivery_tag, requeue=False)
+            settle(conn)                            # dead-lettering is asynchronous
+        seen.append(get_all(ch, q, "redelivered", "headers"))
+        return {"deliveries": seen}
+
+
+@case
+def case_dead_letter_cycle_with_reject_allowed(pika, params, ns):
+    """q1 -(reject)-> q2 -(TTL)-> q1: a loop with a client reject is not cut."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q1 = env.queue(ch, "q1", arguments={"x-dead-letter-exchange": "",
+                                            "x-dead-letter-routing-key": env.name("q2")})
+        env.queue(ch, "q2", arguments={"x-message-ttl": 100, "x-dead-letter-exchange": "",
+                                       "x-dead-letter-routing-key": q1})
+        env.pub(ch, "", q1, "m", headers={"h": 1})
+        seen = []
+        for _ in range(3):
+            method, props, body = ch.basic_get(q1)
+            seen.append(describe(method, props, body, "exchange", "routing_key", "headers"))
+            ch.basic_reject(method.delivery_tag, requeue=False)
+            conn.sleep(0.3)                                 # rejected to q2, expires back
+        return {"deliveries": seen}
+
+
+# =========================================================================== queue features
+
+
+@case
+def case_priority_queue(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q", arguments={"x-max-priority": 5})
+        for body, prio in (("p1", 1), ("p9", 9), ("p5", 5), ("none", None), ("p3", 3),
+                           ("p5b", 5), ("p0", 0)):
+            env.pub(ch, "", q, body, **({} if prio is None else {"priority": prio}))
+        out = {"get": get_all(ch, q, "body", "priority")}
+        out.update(env.each(conn, max_too_big=lambda c: c.queue_declare(
+            env.name("big"), arguments={"x-max-priority": 256})))
+        return out
+
+
+@case
+def case_priority_ignored_without_max(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        for body, prio in (("p1", 1), ("p9", 9), ("p5", 5)):
+            env.pub(ch, "", q, body, priority=prio)
+        return {"get": get_bodies(ch, q)}
+
+
+@case
+def case_single_active_consumer(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q", arguments={"x-single-active-consumer": True})
+        t1, got1 = consume(ch, q, auto_ack=True)
+        _t2, got2 = consume(ch, q, auto_ack=True, arguments={"x-priority": 10})
+        _fill(env, ch, q, ["m1", "m2", "m3"])
+        conn.sleep(0.1)
+        out = {"phase1": {"first": bodies(got1), "second": bodies(got2)},
+               "count": counts(ch, q)}
+        ch.basic_cancel(t1)
+        _fill(env, ch, q, ["m4", "m5"])
+        conn.sleep(0.1)
+        out["phase2"] = {"first": bodies(got1), "second": bodies(got2)}
+        out.update(env.each(conn, exclusive_consume=lambda c: c.basic_consume(
+            q, lambda *a: None, exclusive=True)))
+        return out
+
+
+@case
+def case_consumer_priorities(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        ch.basic_qos(prefetch_count=2)
+        _t, low = consume(ch, q, arguments={"x-priority": 1})
+        _t, high = consume(ch, q, arguments={"x-priority": 10})
+        _fill(env, ch, q, [f"m{i}" for i in range(1, 8)])
+        conn.sleep(0.1)
+        out = {"phase1": {"high": bodies(high), "low": bodies(low)}, "count": counts(ch, q)}
+        for t in tags(high):
+            ch.basic_ack(t)
+        conn.sleep(0.1)
+        out["phase2"] = {"high": bodies(high), "low": bodies(low)}
+        return out
+
+
+@case
+def case_quorum_delivery_limit(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        dlq = env.queue(ch, "dlq")
+        q = env.queue(ch, "qq", durable=True, arguments={
+            "x-queue-type": "quorum", "x-delivery-limit": 2,
+            "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq})
+        _fill(env, ch, q, ["m1", "m2"])
+        conn.sleep(0.1)
+        seen = []
+        for _ in range(10):
+            method, props, body = ch.basic_get(q)
+            if method is None:
+                break
+            seen.append(describe(method, props, body, "body", "redelivered", "headers",
+                                 "message_count"))
+            ch.basic_nack(method.delivery_tag, requeue=True)
+            conn.sleep(0.05)
+        conn.sleep(0.1)
+        return {"deliveries": seen, "dlq": get_all(ch, dlq, "body", "routing_key", "headers")}
+
+
+@case
+def case_quorum_queue_declare_rules(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn = env.connect()
+        qq = {"x-queue-type": "quorum"}
+        return env.each(
+            conn,
+            non_durable=lambda c: c.queue_declare(env.name("a"), arguments=qq),
+            exclusive=lambda c: c.queue_declare(env.name("b"), durable=True, exclusive=True,
+                                                arguments=qq),
+            auto_delete=lambda c: c.queue_declare(env.name("c"), durable=True,
+                                                  auto_delete=True, arguments=qq),
+            server_named=lambda c: c.queue_declare("", durable=True, arguments=qq),
+            max_priority=lambda c: c.queue_declare(env.name("d"), durable=True,
+                                                   arguments={**qq, "x-max-priority": 5}),
+        )
+
+
+@case
+def case_prefetch_per_consumer(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q1, q2 = env.queue(ch, "q1"), env.queue(ch, "q2")
+        for q in (q1, q2):
+            _fill(env, ch, q, [f"m{i}" for i in range(1, 6)])
+        ch.basic_qos(prefetch_count=2)
+        _t, a = consume(ch, q1)
+        _t, b = consume(ch, q2)
+        conn.sleep(0.1)
+        out = {"prefetch2": {"a": bodies(a), "b": bodies(b)}}
+        ch.basic_qos(prefetch_count=3)             # only for consumers created from now on
+        _t, c = consume(ch, q1)
+        conn.sleep(0.1)
+        ch.basic_ack(tags(a)[0])
+        conn.sleep(0.1)
+        out["prefetch3"] = {"a": bodies(a), "c": bodies(c)}
+        out["get_ignores_prefetch"] = get_bodies(ch, q2)
+        return out
+
+
+@case
+def case_global_qos_shared(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q1, q2 = env.queue(ch, "q1"), env.queue(ch, "q2")
+        for q in (q1, q2):
+            _fill(env, ch, q, [f"m{i}" for i in range(1, 6)])
+        ch.basic_qos(prefetch_count=3, global_qos=True)
+        _t, a = consume(ch, q1)
+        conn.sleep(0.1)
+        _t, b = consume(ch, q2)
+        conn.sleep(0.1)
+        out = {"before_ack": {"a": len(a), "b": len(b)}}
+        ch.basic_ack(tags(a)[0])
+        conn.sleep(0.1)
+        out["after_one_ack_total"] = len(a) + len(b)
+        return out
+
+
+@case
+def case_global_and_consumer_qos(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q1, q2 = env.queue(ch, "q1"), env.queue(ch, "q2")
+        for q in (q1, q2):
+            _fill(env, ch, q, [f"m{i}" for i in range(1, 6)])
+        ch.basic_qos(prefetch_count=2)                          # per consumer
+        ch.basic_qos(prefetch_count=3, global_qos=True)         # shared by the channel
+        _t, a = consume(ch, q1)
+        conn.sleep(0.1)
+        _t, b = consume(ch, q2)
+        conn.sleep(0.1)
+        return {"a": len(a), "b": len(b)}
+
+
+@case
+def case_round_robin(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        _t, a = consume(ch, q, auto_ack=True)
+        _t, b = consume(ch, q, auto_ack=True)
+        _fill(env, ch, q, [f"m{i}" for i in range(1, 7)])
+        conn.sleep(0.1)
+        return {"a": bodies(a), "b": bodies(b)}
+
+
+@case
+def case_auto_ack_vs_manual_ack(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        _fill(env, ch, q, ["auto", "manual"])
+        out = {"auto": describe(*ch.basic_get(q, auto_ack=True), "body", "delivery_tag"),
+               "manual": describe(*ch.basic_get(q, auto_ack=False), "body", "delivery_tag")}
+        ch.close()
+        conn.sleep(0.1)
+        out["after_close"] = get_all(conn.channel(), q, "body", "redelivered")
+        return out
+
+
+@case
+def case_ack_multiple(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        _fill(env, ch, q, ["m1", "m2", "m3", "m4"])
+        got = [ch.basic_get(q)[0].delivery_tag for _ in range(4)]
+        ch.basic_ack(3, multiple=True)
+        ch.close()
+        conn.sleep(0.1)
+        return {"tags": got, "after_close": get_all(conn.channel(), q, "body", "redelivered")}
+
+
+@case
+def case_nack_multiple_requeue(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        _fill(env, ch, q, ["m1", "m2", "m3"])
+        for _ in range(3):
+            ch.basic_get(q)
+        ch.basic_nack(2, multiple=True, requeue=True)
+        out = {"after_nack_2": get_all(ch, q, "body", "redelivered", "delivery_tag",
+                                       auto_ack=False)}
+        ch.basic_nack(0, multiple=True, requeue=True)          # everything outstanding
+        out["after_nack_all"] = get_all(ch, q, "body", "redelivered", "delivery_tag")
+        return out
+
+
+@case
+def case_reject_requeue_position(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        _fill(env, ch, q, ["m1", "m2", "m3", "m4"])
+        t1 = ch.basic_get(q)[0].delivery_tag
+        t2 = ch.basic_get(q)[0].delivery_tag
+        ch.basic_reject(t2, requeue=True)
+        ch.basic_reject(t1, requeue=True)
+        return {"get": get_all(ch, q, "body", "redelivered")}
+
+
+@case
+def case_channel_close_requeues(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        _fill(env, ch, q, ["m1", "m2", "m3", "m4"])
+        cch = conn.channel()
+        _t, got = consume(cch, q)
+        conn.sleep(0.1)
+        cch.basic_ack(tags(got)[1])                                # m2 acked
+        cch.close()
+        conn.sleep(0.1)
+        return {"consumed": describe_all(got, "body", "redelivered"),
+                "after_close": get_all(ch, q, "body", "redelivered")}
+
+
+@case
+def case_cancel_does_not_requeue(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        _fill(env, ch, q, ["m1", "m2", "m3"])
+        tag, got = consume(ch, q)
+        conn.sleep(0.1)
+        ch.basic_cancel(tag)
+        conn.sleep(0.1)
+        out = {"after_cancel": counts(ch, q)}
+        ch.basic_ack(tags(got)[0])                    # still ackable after cancel
+        ch.close()
+        conn.sleep(0.1)
+        out["after_close"] = get_all(conn.channel(), q, "body", "redelivered")
+        return out
+
+
+@case
+def case_delivery_tags_per_channel(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q1, q2, q3 = (env.queue(ch, n) for n in ("q1", "q2", "q3"))
+        _fill(env, ch, q1, ["a"])
+        _fill(env, ch, q2, ["b"])
+        _fill(env, ch, q3, ["c1", "c2"])
+        c1 = conn.channel()
+        _t, got1 = consume(c1, q1)
+        conn.sleep(0.1)
+        _t, got2 = consume(c1, q2)
+        conn.sleep(0.1)
+        get_tag = c1.basic_get(q3)[0].delivery_tag
+        c2 = conn.channel()
+        return {"c1": tags(got1) + tags(got2) + [get_tag],
+                "c2": [c2.basic_get(q3)[0].delivery_tag]}
+
+
+@case
+def case_double_ack_unknown_tag(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        _fill(env, ch, q, ["m1", "m2", "m3"])
+
+        def double_ack(c):
+            tag = c.basic_get(q)[0].delivery_tag
+            c.basic_ack(tag)
+            c.basic_ack(tag)
+            return counts(c, q)
+
+        def ack_on_other_channel(c):
+            other = conn.channel()                              # keeps m2 unacked
+            tag = other.basic_get(q)[0].delivery_tag
+            c.basic_ack(tag)
+            return counts(c, q)
+
+        def unknown_tag(c):
+            c.basic_get(q)                      # m3, requeued when the channel is closed
+            c.basic_ack(99)
+            return counts(c, q)
+
+        def nack_multiple_unknown(c):
+            c.basic_nack(5, multiple=True)
+            return counts(c, q)
+
+        out = env.each(conn, double_ack=double_ack, ack_on_other_channel=ack_on_other_channel,
+                       nack_multiple_unknown=nack_multiple_unknown, unknown_tag=unknown_tag)
+        conn.sleep(0.1)
+        out["left"] = get_all(ch, q, "body", "redelivered")
+        return out
+
+
+@case
+def case_basic_get_counts(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        _fill(env, ch, q, ["m1", "m2", "m3"])
+        out = {"gets": get_all(ch, q, auto_ack=False)}
+        out["empty"] = list(ch.basic_get(q))
+        return out
+
+
+@case
+def case_consumer_tag_reuse(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        ch.basic_consume(q, lambda *a: None, consumer_tag="t")
+        out = {"same_channel": env.catch(ch.basic_consume, q, lambda *a: None,
+                                         consumer_tag="t")}
+        out.update(env.each(conn, other_channel=lambda c: c.basic_consume(
+            q, lambda *a: None, consumer_tag="t")))
+        ch.basic_cancel("t")
+        out["after_cancel"] = env.catch(ch.basic_consume, q, lambda *a: None, consumer_tag="t")
+        out["cancel_unknown"] = env.catch(ch.basic_cancel, "nope")
+        return out
+
+
+@case
+def case_prefetch_size_not_implemented(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        out = {"qos": env.catch(ch.basic_qos, prefetch_size=1)}
+        out["connection_open"] = conn.is_open
+        out["channel_open"] = ch.is_open
+        return out
+
+
+@case
+def case_basic_recover(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        _fill(env, ch, q, ["m1", "m2", "m3"])
+        ch.basic_get(q)
+        ch.basic_get(q)
+        ch.basic_recover(requeue=True)
+        out = {"after_recover": get_all(ch, q, "body", "redelivered", "delivery_tag")}
+        out["requeue_false"] = env.catch(ch.basic_recover, requeue=False)
+        out["connection_open"] = conn.is_open
+        return out
+
+
+# =========================================================================== tutorials
+
+
+@case
+def case_tutorial_work_queue(pika, params, ns):
+    """Tutorial 2: durable task queue, persistent messages, prefetch 1, manual ack."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "task_queue", durable=True)
+        _fill(env, ch, q, [f"task{i}" for i in range(1, 5)], delivery_mode=2)
+        workers = {}
+        for name in ("w1", "w2"):
+            wch = conn.channel()
+            wch.basic_qos(prefetch_count=1)
+            workers[name] = (wch, consume(wch, q)[1])
+        conn.sleep(0.1)
+        out = {"initial": {n: bodies(got) for n, (_c, got) in workers.items()}}
+        w1ch, w1got = workers["w1"]
+        for _ in range(2):                           # w1 finishes its task twice, w2 is busy
+            w1ch.basic_ack(w1got[-1][0].delivery_tag)
+            conn.sleep(0.1)
+        out["final"] = {n: bodies(got) for n, (_c, got) in workers.items()}
+        return out
+
+
+@case
+def case_tutorial_pubsub(pika, params, ns):
+    """Tutorial 3: fanout 'logs', each subscriber with an exclusive server-named queue."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        logs = env.exchange(ch, "logs", "fanout")
+        received, subscribers = {}, []
+        for name in ("s1", "s2"):
+            sconn, sch = env.open()
+            subscribers.append(sconn)
+            q = sch.queue_declare("", exclusive=True).method.queue
+            sch.queue_bind(q, logs)
+            received[name] = consume(sch, q, auto_ack=True)[1]
+        for i in (1, 2):
+            env.pub(ch, logs, "", f"log{i}")
+        for sconn in subscribers:
+            sconn.sleep(0.1)
+        return {n: describe_all(got, "body", "exchange") for n, got in received.items()}
+
+
+@case
+def case_tutorial_routing(pika, params, ns):
+    """Tutorial 4: direct 'direct_logs' bound by severity."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "direct_logs", "direct")
+        subs = {"errors": env.bound_queue(ch, "errors", x, "error"),
+                "all": env.bound_queue(ch, "all", x, "info", "warning", "error")}
+        for sev in ("info", "warning", "error", "debug"):
+            env.pub(ch, x, sev, f"{sev}-msg")
+        return {n: get_all(ch, q, "body", "routing_key") for n, q in subs.items()}
+
+
+@case
+def case_tutorial_topics(pika, params, ns):
+    """Tutorial 5: topic 'topic_logs' with the tutorial's bindings and keys."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "topic_logs", "topic")
+        subs = {"Q1": env.bound_queue(ch, "Q1", x, "*.orange.*"),
+                "Q2": env.bound_queue(ch, "Q2", x, "*.*.rabbit", "lazy.#")}
+        for rk in ("quick.orange.rabbit", "lazy.orange.elephant", "quick.orange.fox",
+                   "lazy.brown.fox", "lazy.pink.rabbit", "quick.brown.fox", "orange",
+                   "quick.orange.new.rabbit", "lazy.orange.new.rabbit", "lazy"):
+            env.pub(ch, x, rk, rk)
+        return {n: get_bodies(ch, q) for n, q in subs.items()}
+
+
+@case
+def case_tutorial_rpc(pika, params, ns):
+    """Tutorial 6: RPC server on 'rpc_queue', client with exclusive callback queue."""
+    with Env(pika, params, ns) as env:
+        sconn, sch = env.open()
+        rpc_queue = env.queue(sch, "rpc_queue")
+        sch.basic_qos(prefetch_count=1)
+
+        def fib(n):
+            return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+        def on_request(c, method, props, body):
+            env.pub(c, "", props.reply_to, str(fib(int(body))),
+                    correlation_id=props.correlation_id)
+            c.basic_ack(method.delivery_tag)
+
+        sch.basic_consume(rpc_queue, on_request)
+        cconn, cch = env.open()
+        callback = cch.queue_declare("", exclusive=True).method.queue
+        _t, replies = consume(cch, callback, auto_ack=True)
+        for i, n in enumerate((10, 5, 1)):
+            env.pub(cch, "", rpc_queue, str(n), reply_to=callback, correlation_id=f"corr{i}")
+        for _ in range(10):                          # one request at a time (prefetch 1)
+            sconn.sleep(0.05)
+            cconn.sleep(0.05)
+            if len(replies) == 3:
+                break
+        return {"replies": describe_all(replies, "body", "correlation_id", "routing_key")}
