@@ -6,6 +6,7 @@
 ('demo', '3.10')
 """
 
+from .definitions import DefinitionsWarning, export_definitions, import_definitions
 from .distributions import Choice, Constant, Distribution, Exponential, Lognormal, Uniform
 from .errors import Problem, ScenarioError
 from .loader import apply_overrides, dump_yaml, load_scenario, validate_data
@@ -36,6 +37,7 @@ __all__ = [
     "Constant",
     "ConstantRate",
     "Consumer",
+    "DefinitionsWarning",
     "Distribution",
     "Exchange",
     "Exponential",
@@ -56,6 +58,8 @@ __all__ = [
     "Uniform",
     "apply_overrides",
     "dump_yaml",
+    "export_definitions",
+    "import_definitions",
     "load_scenario",
     "validate_data",
 ]
