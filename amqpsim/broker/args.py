@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ChannelError, q_res
+from .validate import amqp_type
 
 OVERFLOW_MODES = ("drop-head", "reject-publish", "reject-publish-dlx")
 QUEUE_TYPES = ("classic", "quorum")
@@ -44,28 +45,15 @@ def _bad(name: str, arg: str, why: str) -> ChannelError:
 
 
 def _int_arg(name: str, arg: str, v: Any, *, positive: bool = False, maximum: int | None = None) -> None:
+    """RabbitMQ 3.10.8's wording: a wrong type, a negative, a zero or too large a value."""
     if isinstance(v, bool) or not isinstance(v, int):
-        raise _bad(name, arg, f"{{unacceptable_type,{_amqp_type(v)}}}")
+        raise _bad(name, arg, f'"expected integer, got {amqp_type(v)}"')
     if v < 0:
         raise _bad(name, arg, f"{{value_negative,{v}}}")
     if positive and v == 0:
         raise _bad(name, arg, "{value_zero,0}")
     if maximum is not None and v > maximum:
-        raise _bad(name, arg, f"{{value_too_large,{v},{maximum}}}")
-
-
-def _amqp_type(v: Any) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "long"
-    if isinstance(v, float):
-        return "double"
-    if isinstance(v, str | bytes):
-        return "longstr"
-    if v is None:
-        return "void"
-    return type(v).__name__
+        raise _bad(name, arg, f"{{value_too_large,{v}}}")
 
 
 def queue_type(arguments: dict[str, Any]) -> str:
@@ -73,29 +61,50 @@ def queue_type(arguments: dict[str, Any]) -> str:
     return t.decode() if isinstance(t, bytes) else t
 
 
+#: the order RabbitMQ checks the arguments in (the first failure is reported)
+CHECK_ORDER = ("x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
+               "x-max-length", "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode",
+               "x-single-active-consumer", "x-delivery-limit")
+
+
 def validate_queue_args(name: str, arguments: dict[str, Any]) -> None:
+    """Raise the 406 RabbitMQ 3.10.8 answers for invalid declare arguments (verified wording)."""
+    qt = arguments.get("x-queue-type", "classic")
+    if not isinstance(qt, str | bytes):
+        raise _bad(name, "x-queue-type", f"{{unacceptable_type,{amqp_type(qt)}}}")
     qtype = queue_type(arguments)
     if qtype not in QUEUE_TYPES:
-        raise _bad(name, "x-queue-type", f"{{unsupported_queue_type,<<\"{qtype}\">>}}")
-    for arg, v in arguments.items():
+        raise _bad(name, "x-queue-type", f"\"unsupported queue type '{qtype}'\"")
+    for arg in arguments:
         if arg in KNOWN_ARGS and qtype not in KNOWN_ARGS[arg]:
             raise ChannelError(
                 406, f"invalid arg '{arg}' for {q_res(name)} of queue type rabbit_{qtype}_queue", "queue.declare"
             )
+    for arg in CHECK_ORDER:
+        if arg not in arguments:
+            continue
+        v = arguments[arg]
         if arg == "x-expires":
             _int_arg(name, arg, v, positive=True, maximum=MAX_TTL)
         elif arg == "x-message-ttl":
             _int_arg(name, arg, v, maximum=MAX_TTL)
-        elif arg in ("x-max-length", "x-max-length-bytes", "x-delivery-limit"):
+        elif arg in ("x-max-length", "x-max-length-bytes"):
             _int_arg(name, arg, v)
         elif arg == "x-max-priority":
-            _int_arg(name, arg, v, maximum=255)
+            _int_arg(name, arg, v)
+            if v > 255:
+                raise _bad(name, arg, f"{{max_value_exceeded,{v}}}")
+        elif arg == "x-dead-letter-exchange" and not isinstance(v, str | bytes):
+            raise ChannelError(406, f"invalid type '{amqp_type(v)}' for arg '{arg}' in {q_res(name)}",
+                               "queue.declare")
+        elif not isinstance(v, str | bytes) and arg in ("x-dead-letter-routing-key", "x-overflow", "x-queue-mode"):
+            raise _bad(name, arg, f"{{unacceptable_type,{amqp_type(v)}}}")
         elif arg == "x-overflow" and _s(v) not in OVERFLOW_MODES:
-            raise _bad(name, arg, f"{{invalid_overflow,<<\"{_s(v)}\">>}}")
+            raise _bad(name, arg, "invalid_overflow")
+        elif arg == "x-queue-mode" and _s(v) not in ("default", "lazy"):
+            raise _bad(name, arg, f"\"unsupported queue mode '{_s(v)}'\"")
         elif arg == "x-single-active-consumer" and not isinstance(v, bool):
-            raise _bad(name, arg, f"{{unacceptable_type,{_amqp_type(v)}}}")
-        elif arg in ("x-dead-letter-exchange", "x-dead-letter-routing-key") and not isinstance(v, str | bytes):
-            raise _bad(name, arg, f"{{unacceptable_type,{_amqp_type(v)}}}")
+            raise _bad(name, arg, f"{{unacceptable_type,{amqp_type(v)}}}")
     if "x-dead-letter-routing-key" in arguments and "x-dead-letter-exchange" not in arguments:
         raise _bad(name, "x-dead-letter-routing-key", "routing_key_but_no_dlx_defined")
 
@@ -119,6 +128,10 @@ class QueueSettings:
     delivery_limit: int | None = None
 
 
+def _int_or_none(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
 def _min(a: Any, b: Any) -> Any:
     if a is None:
         return b
@@ -140,15 +153,15 @@ def effective_settings(arguments: dict[str, Any], policy: dict[str, Any] | None)
     s.overflow = a.get("x-overflow", p.get("overflow", "drop-head"))
     if s.qtype == "quorum" and s.overflow == "reject-publish-dlx":
         s.overflow = "drop-head"  # ignored by quorum queues
-    if "x-dead-letter-exchange" in a:
-        s.dlx, s.dlrk = a["x-dead-letter-exchange"], a.get("x-dead-letter-routing-key")
-    elif "dead-letter-exchange" in p:
-        s.dlx, s.dlrk = p["dead-letter-exchange"], p.get("dead-letter-routing-key")
+    # each of the two is taken from the argument if present, else from the policy
+    s.dlx = a.get("x-dead-letter-exchange", p.get("dead-letter-exchange"))
+    if s.dlx is not None:
+        s.dlrk = a.get("x-dead-letter-routing-key", p.get("dead-letter-routing-key"))
     if "x-max-priority" in a and s.qtype == "classic":
         s.max_priority = max(1, min(255, a["x-max-priority"]))
     s.single_active = bool(a.get("x-single-active-consumer", False))
-    if s.qtype == "quorum":
-        s.delivery_limit = _min(a.get("x-delivery-limit"), p.get("delivery-limit"))
+    if s.qtype == "quorum":  # 3.10.8 accepts a non-integer x-delivery-limit (and ignores it)
+        s.delivery_limit = _min(_int_or_none(a.get("x-delivery-limit")), _int_or_none(p.get("delivery-limit")))
     return s
 
 

@@ -2,7 +2,9 @@
 
 Delivery tags are per channel, shared by all its consumers and ``basic.get``s.
 Prefetch (``basic.qos``) is per consumer and fixed at consume time; RabbitMQ 3.10's
-``global=true`` is an extra limit shared by the channel's consumers.
+``global=true`` is an extra limit shared by the channel's consumers. In a
+transaction (``tx.select``) acks, nacks and rejects take their tags off the
+channel at once (so a second ack is a 406) but only act at ``tx.commit``.
 
 The client side is reached through the channel's callbacks (``on_deliver``,
 ``on_return``, ``on_confirm``, ``on_cancel``, ``on_close``); by default they append
@@ -15,11 +17,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..trace.events import EventKind as K
+from .errors import ChannelError
 from .message import Delivery, Entry
 
 if TYPE_CHECKING:
-    from .broker import Broker, Connection
+    from .connection import Connection
+    from .core import BrokerCore as Broker
     from .queue import Queue
+
+
+_SETTLE_KINDS = {"basic.ack": K.ACK, "basic.nack": K.NACK, "basic.reject": K.REJECT}
 
 
 class Consumer:
@@ -75,12 +82,15 @@ class Channel:
         self.is_open = True
         self.next_tag = 0
         self.unacked: dict[int, Unacked] = {}
-        self.unacked_count = 0  # manual-ack deliveries by consumers (for global prefetch)
+        self.unacked_count = 0  # manual-ack deliveries to consumers (for global prefetch)
         self.consumers: dict[str, Consumer] = {}
         self.prefetch_count = 0  # for consumers created after basic.qos(global=False)
         self.global_prefetch = 0
         self.confirm_mode = False
         self.publish_seq = 0
+        self.tx_mode = False
+        self.tx_publishes: list[tuple[Any, ...]] = []  # (message, ttl_ms, mandatory) until tx.commit
+        self.tx_settles: list[tuple[str, bool, list[tuple[int, Unacked]]]] = []  # (method, requeue, taken)
         self.last_queue: str | None = None  # queue.declare "" remembers the last name
         self.timeout_armed: float | None = None
         self.inbox: list = []
@@ -94,6 +104,13 @@ class Channel:
     def __repr__(self) -> str:
         return f"Channel({self.id!r})"
 
+    def outstanding(self) -> list[Entry]:
+        """Every copy this channel holds: unacked, and settled in an uncommitted transaction."""
+        out = [u.entry for u in self.unacked.values()]
+        for _method, _requeue, taken in self.tx_settles:
+            out += [u.entry for _t, u in taken]
+        return out
+
     # ---------------------------------------------------------------- delivery
     def deliver(self, now: float, queue: Queue, consumer: Consumer | None, e: Entry,
                 message_count: int | None = None, get_no_ack: bool = False) -> Delivery:
@@ -105,17 +122,18 @@ class Channel:
         if e.first_delivered_at is None:
             e.first_delivered_at = now
         props = msg.properties
-        if queue.is_quorum:
+        if (consumer is None or e.delivery_count > 0) and queue.is_quorum:
+            # 3.10.8: basic.get-ok always carries x-delivery-count, basic.deliver from the 2nd time on
             headers = dict(props.headers or {})
             headers["x-delivery-count"] = e.delivery_count
             props = props.copy(headers=headers)
-        elif props.headers and "BCC" in props.headers:
+        if props.headers and "BCC" in props.headers:
             props = props.copy(headers={k: v for k, v in props.headers.items() if k != "BCC"})
-        d = Delivery(consumer.tag if consumer else None, tag, e.redelivered, msg.exchange, msg.routing_key,
-                     props, msg.body, queue.name, msg.id, e.copy, message_count, e)
         ctag = consumer.tag if consumer else None
+        d = Delivery(ctag, tag, e.redelivered, msg.exchange, msg.routing_key,
+                     props, msg.body, queue.name, msg.id, e.copy, message_count, e)
         self.broker.emit(now, K.DELIVER, actor=self.actor, msg=msg.id, copy=e.copy, queue=queue.name,
-                         consumer=ctag, delivery_tag=tag, channel=self.id, redelivered=e.redelivered,
+                         exchange=msg.exchange, routing_key=msg.routing_key, consumer=ctag, delivery_tag=tag, channel=self.id, redelivered=e.redelivered,
                          detail="no_ack" if no_ack else None)
         if no_ack:
             if self.broker.auto_ack_settles or consumer is None:
@@ -127,76 +145,105 @@ class Channel:
             if consumer is not None:
                 consumer.unacked += 1
                 self.unacked_count += 1
-            self._arm_timeout(now)
+            if self.timeout_armed is None:
+                self._arm_timeout(now)
         if consumer is not None:
             self.on_deliver(d)
         return d
 
     # ---------------------------------------------------------------- settlement
     def _take(self, tag: int, multiple: bool, method: str) -> list[tuple[int, Unacked]]:
-        from .errors import ChannelError
-
-        if multiple:
-            if tag != 0 and tag not in self.unacked:
+        """Take the tags off the channel (406 for an unknown tag); prefetch is not freed yet."""
+        unacked = self.unacked
+        if not multiple:  # the common case
+            u = unacked.pop(tag, None)
+            if u is None:
                 raise ChannelError(406, f"unknown delivery tag {tag}", method)
-            tags = [t for t in self.unacked if tag == 0 or t <= tag]
+            return [(tag, u)]
+        if multiple and tag == 0:
+            tags = list(unacked)
+        elif tag not in unacked:
+            raise ChannelError(406, f"unknown delivery tag {tag}", method)
+        elif multiple:
+            tags = [t for t in unacked if t <= tag]
         else:
-            if tag not in self.unacked:
-                raise ChannelError(406, f"unknown delivery tag {tag}", method)
             tags = [tag]
-        return [(t, self._release(t)) for t in tags]
+        return [(t, unacked.pop(t)) for t in tags]
 
-    def _release(self, tag: int) -> Unacked:
-        u = self.unacked.pop(tag)
+    def _free(self, u: Unacked) -> None:
+        """The delivery no longer counts toward its consumer's (and the channel's) prefetch."""
         if u.consumer is not None:
             u.consumer.unacked -= 1
             self.unacked_count -= 1
-        return u
 
     def ack(self, now: float, tag: int, multiple: bool) -> None:
         taken = self._take(tag, multiple, "basic.ack")
-        touched: dict[Queue, None] = {}
-        for t, u in taken:
-            u.queue.unacked -= 1
-            e = u.entry
-            self.broker.emit(now, K.ACK, actor=self.actor, msg=e.msg.id, copy=e.copy, queue=u.queue.name,
-                             consumer=u.consumer.tag if u.consumer else None, delivery_tag=t, channel=self.id)
-            touched[u.queue] = None
-        self._after_settle(now, touched)
+        if self.tx_mode:
+            self.tx_settles.append(("basic.ack", False, taken))
+        else:
+            self._settle(now, "basic.ack", False, taken)
 
     def nack(self, now: float, tag: int, multiple: bool, requeue: bool, method: str = "basic.nack") -> None:
         taken = self._take(tag, multiple, method)
-        kind = K.NACK if method == "basic.nack" else K.REJECT
+        if self.tx_mode:
+            self.tx_settles.append((method, requeue, taken))
+        else:
+            self._settle(now, method, requeue, taken)
+
+    def _settle(self, now: float, method: str, requeue: bool, taken: list[tuple[int, Unacked]]) -> None:
+        emit = self.broker.emit
+        if method == "basic.ack" and len(taken) == 1:  # the common case, without the grouping
+            t, u = taken[0]
+            self._free(u)
+            e = u.entry
+            q = u.queue
+            emit(now, K.ACK, actor=self.actor, msg=e.msg.id, copy=e.copy, queue=q.name,
+                 consumer=u.consumer.tag if u.consumer else None, delivery_tag=t, channel=self.id, detail=None)
+            q.unacked -= 1
+            self._after_settle(now, {q: None})
+            return
+        kind = _SETTLE_KINDS[method]
+        detail = None if method == "basic.ack" else f"requeue={requeue}"
         by_queue: dict[Queue, list[Entry]] = {}
         for t, u in taken:
+            self._free(u)
             e = u.entry
-            self.broker.emit(now, kind, actor=self.actor, msg=e.msg.id, copy=e.copy, queue=u.queue.name,
-                             consumer=u.consumer.tag if u.consumer else None, delivery_tag=t,
-                             channel=self.id, detail=f"requeue={requeue}")
+            emit(now, kind, actor=self.actor, msg=e.msg.id, copy=e.copy, queue=u.queue.name,
+                 consumer=u.consumer.tag if u.consumer else None, delivery_tag=t, channel=self.id, detail=detail)
             by_queue.setdefault(u.queue, []).append(e)
         for q, entries in by_queue.items():
-            if requeue:
+            if method == "basic.ack":
+                q.unacked -= len(entries)
+            elif requeue:
                 q.requeue(now, entries, method)
             else:
-                for e in entries:
-                    q.unacked -= 1
-                    if q.settings.dlx is not None:
-                        q.dead_letter(now, e, "rejected")
-                    else:
-                        self.broker.emit(now, K.DISCARD, msg=e.msg.id, copy=e.copy, queue=q.name,
-                                         detail="rejected")
+                q.reject(now, entries)
         self._after_settle(now, dict.fromkeys(by_queue))
 
-    def requeue_all(self, now: float, why: str) -> None:
+    def commit_settlements(self, now: float) -> None:
+        pending, self.tx_settles = self.tx_settles, []
+        for method, requeue, taken in pending:
+            self._settle(now, method, requeue, taken)
+
+    def rollback_settlements(self) -> None:
+        """tx.rollback: the deliveries acked in the transaction are unacked again (not requeued)."""
+        pending, self.tx_settles = self.tx_settles, []
+        for _method, _requeue, taken in pending:
+            self.unacked.update(taken)
+        self.unacked = dict(sorted(self.unacked.items()))
+
+    def requeue_all(self, now: float, why: str, dispatch: bool = True) -> None:
         """basic.recover(requeue=True), channel close: every unacked copy goes back."""
+        self.rollback_settlements()
         by_queue: dict[Queue, list[Entry]] = {}
         for t in list(self.unacked):
-            u = self._release(t)
+            u = self.unacked.pop(t)
+            self._free(u)
             by_queue.setdefault(u.queue, []).append(u.entry)
         for q, entries in by_queue.items():
-            if not q.deleted:
-                q.requeue(now, entries, why)
-        self._after_settle(now, {})
+            q.requeue(now, sorted(entries, key=lambda x: x.seq), why, dispatch=dispatch)
+        if dispatch:
+            self._after_settle(now, {})
 
     def _after_settle(self, now: float, touched: dict) -> None:
         if self.global_prefetch:
@@ -221,11 +268,11 @@ class Channel:
             return
         oldest = min(u.delivered_at for u in self.unacked.values())
         if now >= oldest + timeout:
-            from .errors import ChannelError
-
             err = ChannelError(406, f"delivery acknowledgement on channel {self.number} timed out. Timeout "
                                     f"value used: {int(timeout * 1000)} ms. This timeout value can be "
                                     "configured, see consumers doc guide to learn more")
+            self.broker.emit(now, K.ERROR, actor=self.actor, channel=self.id, reply_code=406,
+                             detail=err.reply_text)
             self.broker.close_channel_by_broker(now, self, err)
         else:
             self.timeout_armed = oldest + timeout

@@ -80,7 +80,8 @@ def drop_cycles(reason: str, msg: Message, targets: list[str]) -> tuple[list[str
     if reason == "rejected":
         return targets, []
     deaths = msg.headers.get("x-death", [])
-    kept, cycling = [], []
+    kept: list[str] = []
+    cycling: list[str] = []
     for q in targets:
         (cycling if is_cycle(q, deaths) else kept).append(q)
     return kept, cycling

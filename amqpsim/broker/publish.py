@@ -20,6 +20,7 @@ class PublishOutcome:
     refused: list[str] = field(default_factory=list)  # queues that refused (reject-publish)
     returned: bool = False
     confirm: str | None = None  # "ack" | "nack" | None
+    pending: bool = False  # buffered in a transaction until tx.commit
 
     @property
     def routed(self) -> bool:

@@ -3,6 +3,12 @@
 The queue never reads a clock: every method that depends on time takes ``now``;
 timers (message TTL at the head, queue expiry) are requested from the broker with
 ``broker.schedule(when, callback)``.
+
+Copies in a queue are *ready* (in ``store``) or *unacknowledged* (held by a
+channel). A published copy goes straight to an idle consumer when the queue is
+empty (it then never counts toward the length limits, and a TTL of 0 does not
+expire it); otherwise it is enqueued, the length limits are enforced from the
+head, and only the head is checked for expiry (classic-queue semantics).
 """
 
 from __future__ import annotations
@@ -12,25 +18,16 @@ from typing import TYPE_CHECKING, Any
 from ..trace.events import EventKind as K
 from .args import QueueSettings, effective_settings
 from .message import Entry, Message
-from .store import FifoStore, PriorityStore
+from .store import FifoStore, PriorityStore, QuorumStore
 
 if TYPE_CHECKING:
-    from .broker import Broker
     from .consumer import Consumer
+    from .core import BrokerCore as Broker
 
 
 class Queue:
-    def __init__(
-        self,
-        broker: Broker,
-        name: str,
-        *,
-        durable: bool,
-        exclusive_owner: Any,
-        auto_delete: bool,
-        arguments: dict[str, Any],
-        now: float,
-    ) -> None:
+    def __init__(self, broker: Broker, name: str, *, durable: bool, exclusive_owner: Any, auto_delete: bool,
+                 arguments: dict[str, Any], now: float) -> None:
         self.broker = broker
         self.name = name
         self.durable = durable
@@ -38,10 +35,11 @@ class Queue:
         self.auto_delete = auto_delete
         self.arguments = arguments
         self.settings: QueueSettings = effective_settings(arguments, None)
-        self.store: FifoStore | PriorityStore = self._new_store()
+        self.store: FifoStore | PriorityStore | QuorumStore = self._new_store()
         self.ready_bytes = 0
         self.unacked = 0
-        self.consumers: list[Consumer] = []
+        self.consumers: list[Consumer] = []  # by priority (highest first), round-robin within a level
+        self.active: Consumer | None = None  # the single active consumer (x-single-active-consumer)
         self.had_consumer = False
         self.deleted = False
         self.next_seq = 0
@@ -49,8 +47,13 @@ class Queue:
         self.last_used = now
         self.has_msg_ttl = self.settings.message_ttl is not None
 
+    def __repr__(self) -> str:
+        return f"Queue({self.name!r})"
+
     # ---------------------------------------------------------------- settings
-    def _new_store(self) -> FifoStore | PriorityStore:
+    def _new_store(self) -> FifoStore | PriorityStore | QuorumStore:
+        if self.settings.qtype == "quorum":
+            return QuorumStore()
         mp = self.settings.max_priority
         return PriorityStore(mp) if mp is not None else FifoStore()
 
@@ -59,13 +62,14 @@ class Queue:
         self.has_msg_ttl = self.has_msg_ttl or self.settings.message_ttl is not None
         self._arm_expires(now)
         self._enforce_limits(now)
-        self._expire_head(now)
+        self.expire_head(now)
 
     @property
     def is_quorum(self) -> bool:
         return self.settings.qtype == "quorum"
 
     def message_count(self) -> int:
+        """Ready messages (what queue.declare-ok and basic.get-ok report)."""
         return len(self.store)
 
     # ---------------------------------------------------------------- enqueue
@@ -82,11 +86,10 @@ class Queue:
         b.emit(now, K.ENQUEUE, msg=msg.id, copy=copy, queue=self.name, exchange=msg.exchange,
                routing_key=msg.routing_key, size=msg.size)
         s = self.settings
-        overflow = s.overflow
-        if overflow != "drop-head" and (s.max_length is not None or s.max_length_bytes is not None) \
-                and self.would_overflow(msg.size):
+        limited = s.max_length is not None or s.max_length_bytes is not None
+        if limited and s.overflow != "drop-head" and self.would_overflow(msg.size):
             probe = Entry(msg, copy, -1, now, None, 0)
-            if overflow == "reject-publish-dlx" and s.dlx is not None:
+            if s.overflow == "reject-publish-dlx" and s.dlx is not None:
                 self.dead_letter(now, probe, "maxlen")
             else:
                 b.emit(now, K.DROP, msg=msg.id, copy=copy, queue=self.name, detail="reject-publish")
@@ -100,19 +103,28 @@ class Queue:
             prio = min(msg.properties.priority or 0, s.max_priority)
         self.next_seq += 1
         e = Entry(msg, copy, self.next_seq, now, None if ttl is None else now + ttl, prio)
+        if self.consumers and not self.store:  # straight to an idle consumer
+            c = self._pick()
+            if c is not None:
+                c.channel.deliver(now, self, c, e)
+                self._rotate(c)
+                return True
         self.store.push(e)
         self.ready_bytes += msg.size
-        if self.consumers:
-            self.dispatch(now)
-        if s.max_length is not None or s.max_length_bytes is not None:
+        if limited:
             self._enforce_limits(now)
         if self.has_msg_ttl:
-            self._expire_head(now)
+            self.expire_head(now)
         return True
 
     def _enforce_limits(self, now: float) -> None:
+        """drop-head: remove (or dead-letter) from the head until within the limits.
+
+        With reject-publish(-dlx) nothing is ever dropped: a requeue or a lowered
+        limit may leave the queue over its limit (verified on 3.10.8).
+        """
         s = self.settings
-        if s.max_length is None and s.max_length_bytes is None:
+        if (s.max_length is None and s.max_length_bytes is None) or s.overflow != "drop-head":
             return
         while self.store and (
             (s.max_length is not None and len(self.store) > s.max_length)
@@ -130,7 +142,7 @@ class Queue:
         self.ready_bytes -= e.msg.size
         return e
 
-    def _expire_head(self, now: float) -> None:
+    def expire_head(self, now: float) -> None:
         """Classic-queue TTL: only the head is examined; expired heads are removed."""
         store = self.store
         while True:
@@ -140,6 +152,8 @@ class Queue:
             self._pop()
             self.expire(now, head)
         self._arm_ttl(now)
+
+    _expire_head = expire_head
 
     def expire(self, now: float, e: Entry) -> None:
         if self.settings.dlx is not None:
@@ -160,38 +174,64 @@ class Queue:
         if self.armed_ttl is not None and now >= self.armed_ttl:
             self.armed_ttl = None
         if not self.deleted:
-            self._expire_head(now)
+            self.expire_head(now)
 
     def dead_letter(self, now: float, e: Entry, reason: str) -> None:
         self.broker.emit(now, K.DEAD_LETTER, msg=e.msg.id, copy=e.copy, queue=self.name, detail=reason,
                          exchange=self.settings.dlx)
         self.broker.dead_letter_publish(now, self, e, reason)
 
+    def drop_transient(self, now: float) -> None:
+        """A restart of a durable classic queue: transient messages are lost."""
+        kept = []
+        for e in self.store.clear():
+            if e.msg.persistent:
+                kept.append(e)
+            else:
+                self.broker.emit(now, K.LOSS, msg=e.msg.id, copy=e.copy, queue=self.name, detail="restart")
+        self.ready_bytes = 0
+        for e in kept:
+            self.store.push(e)
+            self.ready_bytes += e.msg.size
+
     # ---------------------------------------------------------------- consumers
     def add_consumer(self, now: float, c: Consumer) -> None:
         level = [i for i, x in enumerate(self.consumers) if x.priority >= c.priority]
         self.consumers.insert(level[-1] + 1 if level else 0, c)
         self.had_consumer = True
+        if self.settings.single_active and self.active is None:
+            self.active = c  # the first one registered; priorities do not preempt (classic)
         self.dispatch(now)
 
-    def remove_consumer(self, now: float, c: Consumer) -> None:
+    def detach_consumer(self, c: Consumer) -> None:
+        """Take ``c`` out of the dispatch list (no dispatch, no auto-delete yet)."""
         if c in self.consumers:
             self.consumers.remove(c)
+        if self.active is c:
+            self.active = None
+
+    def consumers_changed(self, now: float) -> None:
+        """After consumers left: auto-delete, arm the expiry timer, or dispatch again."""
         if not self.consumers:
             self.last_used = now
             if self.auto_delete and self.had_consumer:
                 self.broker.delete_queue(now, self, reason="auto_delete")
                 return
             self._arm_expires(now)
-        else:
-            self.dispatch(now)
+            return
+        if self.settings.single_active and self.active is None:
+            self.active = self.consumers[0]  # highest priority, then earliest
+        self.dispatch(now)
+
+    def remove_consumer(self, now: float, c: Consumer) -> None:
+        self.detach_consumer(c)
+        self.consumers_changed(now)
 
     def _pick(self) -> Consumer | None:
-        consumers = self.consumers
         if self.settings.single_active:
-            c = consumers[0]
-            return c if c.can_take() else None
-        for c in consumers:
+            c = self.active
+            return c if c is not None and c.can_take() else None
+        for c in self.consumers:
             if c.can_take():
                 return c
         return None
@@ -211,7 +251,7 @@ class Queue:
         while store and self.consumers:
             c = self._pick()
             if c is None:
-                return
+                break
             e = self._pop()
             if e.expires_at is not None and e.expires_at <= now:
                 self.expire(now, e)
@@ -219,39 +259,66 @@ class Queue:
             c.channel.deliver(now, self, c, e)
             self._rotate(c)
         if self.has_msg_ttl:
-            self._arm_ttl(now)
+            self.expire_head(now)
 
     def get(self, now: float) -> Entry | None:
-        self.last_used = now
-        self._arm_expires(now)
-        if self.has_msg_ttl:
-            self._expire_head(now)
-        return self._pop() if self.store else None
+        """basic.get: the head; expired messages at the new head go before the count is read."""
+        self.touch(now)
+        if not self.has_msg_ttl:
+            return self._pop() if self.store else None
+        self.expire_head(now)
+        if not self.store:
+            return None
+        e = self._pop()
+        self.expire_head(now)
+        return e
 
     # ---------------------------------------------------------------- settlement
-    def requeue(self, now: float, entries: list[Entry], why: str) -> None:
-        """Return unacknowledged copies to the queue (redelivered=True)."""
+    def requeue(self, now: float, entries: list[Entry], why: str, dispatch: bool = True) -> None:
+        """Return unacknowledged copies to the queue (redelivered=True).
+
+        Classic: back to their original positions. Quorum: every return counts as a
+        delivery attempt; past ``x-delivery-limit`` the copy is dead-lettered.
+        """
+        self.unacked -= len(entries)
+        if self.deleted:
+            for e in entries:
+                self.broker.emit(now, K.DISCARD, msg=e.msg.id, copy=e.copy, queue=self.name,
+                                 detail="queue deleted")
+            return
         limit = self.settings.delivery_limit if self.is_quorum else None
-        for e in sorted(entries, key=lambda x: x.seq, reverse=limit is not None):
-            self.unacked -= 1
+        store = self.store
+        for e in entries:
             e.redelivered = True
             self.broker.emit(now, K.REQUEUE, msg=e.msg.id, copy=e.copy, queue=self.name, detail=why)
-            if self.is_quorum:
+            if isinstance(store, QuorumStore):
                 e.delivery_count += 1
                 if limit is not None and e.delivery_count > limit:
                     self._delivery_limit(now, e)
                     continue
                 if limit is not None:
-                    self.store.push_front(e)
+                    store.push_return(e)
                 else:
-                    self.store.push(e)
+                    store.push(e)
             else:
-                self.store.insert_by_seq(e)
+                store.insert_by_seq(e)
             self.ready_bytes += e.msg.size
         self._enforce_limits(now)
         if self.has_msg_ttl:
-            self._expire_head(now)
-        self.dispatch(now)
+            self.expire_head(now)
+        if dispatch:
+            self.dispatch(now)
+
+    def reject(self, now: float, entries: list[Entry]) -> None:
+        """basic.reject / basic.nack with requeue=false: dead-letter (reason rejected) or discard."""
+        self.unacked -= len(entries)
+        dlx = None if self.deleted else self.settings.dlx
+        for e in entries:
+            if dlx is not None:
+                self.dead_letter(now, e, "rejected")
+            else:
+                self.broker.emit(now, K.DISCARD, msg=e.msg.id, copy=e.copy, queue=self.name,
+                                 detail="queue deleted" if self.deleted else "rejected")
 
     def _delivery_limit(self, now: float, e: Entry) -> None:
         if self.settings.dlx is not None:

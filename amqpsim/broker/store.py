@@ -1,14 +1,16 @@
 """Ready-message stores: FIFO (optionally priority levels), with requeue positions.
 
 Classic queues put a requeued message back at its *original position* (they keep
-publish order by sequence id). Quorum queues return it to the front when a
-delivery limit is set, else to the back (as RabbitMQ 3.10 does).
+publish order by sequence id). Quorum queues return it to a *returns* queue served
+before the others, in the order of the returns, when a delivery limit is set,
+else to the back (as RabbitMQ 3.10.8 does).
 """
 
 from __future__ import annotations
 
 from bisect import insort
 from collections import deque
+from collections.abc import Iterator
 
 from .message import Entry
 
@@ -45,7 +47,7 @@ class FifoStore:
             insort(tmp, e, key=lambda x: x.seq)
             self.items = deque(tmp)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Entry]:
         return iter(self.items)
 
     def clear(self) -> list[Entry]:
@@ -94,7 +96,7 @@ class PriorityStore:
         self.levels[e.priority].insert_by_seq(e)
         self.count += 1
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Entry]:
         for level in reversed(self.levels):
             yield from level
 
@@ -103,4 +105,38 @@ class PriorityStore:
         for level in self.levels:
             level.clear()
         self.count = 0
+        return out
+
+
+class QuorumStore(FifoStore):
+    """A quorum queue's messages: returned ones (delivery limit set) are served first."""
+
+    __slots__ = ("returns",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.returns: deque[Entry] = deque()
+
+    def __len__(self) -> int:
+        return len(self.items) + len(self.returns)
+
+    def push_return(self, e: Entry) -> None:
+        self.returns.append(e)
+
+    def peek(self) -> Entry | None:
+        if self.returns:
+            return self.returns[0]
+        return self.items[0] if self.items else None
+
+    def pop(self) -> Entry:
+        return self.returns.popleft() if self.returns else self.items.popleft()
+
+    def __iter__(self) -> Iterator[Entry]:
+        yield from self.returns
+        yield from self.items
+
+    def clear(self) -> list[Entry]:
+        out = list(self)
+        self.items.clear()
+        self.returns.clear()
         return out

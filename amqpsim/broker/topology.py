@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .exchanges import TYPES, Binding, ExchangeType
+from .exchanges import TYPES, Binding, ExchangeType, HeadersExchange
+
+if TYPE_CHECKING:
+    from .queue import Queue
 
 PREDECLARED: dict[str, tuple[str, bool]] = {  # name -> (type, internal)
     "amq.direct": ("direct", False),
@@ -70,17 +73,23 @@ class Policy:
 
 
 class Topology:
-    def __init__(self) -> None:
+    def __init__(self, strict_types: bool = False) -> None:
         self.exchanges: dict[str, Exchange] = {}
-        self.queues: dict[str, Any] = {}  # name -> Queue
+        self.queues: dict[str, Queue] = {}
         self.by_destination: dict[tuple[str, str], dict[Binding, None]] = {}
         self.policies: dict[str, Policy] = {}
+        self.strict_types = strict_types  # headers exchanges compare values exactly (4.x)
         self.add_predeclared()
 
     def add_predeclared(self) -> None:
-        self.exchanges[""] = Exchange("", "direct")
+        self.add_exchange(Exchange("", "direct"))
         for name, (typ, internal) in PREDECLARED.items():
-            self.exchanges[name] = Exchange(name, typ, internal=internal)
+            self.add_exchange(Exchange(name, typ, internal=internal))
+
+    def add_exchange(self, x: Exchange) -> None:
+        if isinstance(x.impl, HeadersExchange):
+            x.impl.strict = self.strict_types
+        self.exchanges[x.name] = x
 
     # ---------------------------------------------------------------- bindings
     def has_binding(self, b: Binding) -> bool:
@@ -118,6 +127,9 @@ class Topology:
         """Queue names a message published to ``exchange`` reaches (deduplicated, ordered)."""
         queues = self.queues
         if exchange == "":
+            if len(routing_keys) == 1:  # the common case, without the generator
+                rk = routing_keys[0]
+                return [rk] if rk in queues else []
             return list(dict.fromkeys(rk for rk in routing_keys if rk in queues))
         exchanges = self.exchanges
         x = exchanges[exchange]

@@ -1,11 +1,15 @@
 """Headers exchange: bindings' arguments are patterns over the message headers.
 
-RabbitMQ 3.10 semantics: ``x-match`` is ``all`` (default), ``any``, ``all-with-x`` or
-``any-with-x``; in ``all``/``any`` arguments starting with ``x-`` are not tested. A
+``x-match`` is ``all`` (default), ``any``, ``all-with-x`` or ``any-with-x`` (all four
+exist in 3.10.8); in ``all``/``any`` arguments starting with ``x-`` are not tested. A
 ``None`` (AMQP void) argument tests presence; otherwise the header must be present
-with an equal value *of the same type class* (integers of any width compare equal,
-an integer never equals a float or a string). ``all`` with nothing to test matches
-every message.
+with an equal value. ``all`` with nothing to test matches every message, ``any``
+with nothing to test matches none.
+
+Value equality: RabbitMQ up to 3.12 compares with Erlang ``==`` (integers of any
+width equal, ``1 == 1.0``, but a string never equals a number and a boolean never
+equals an integer); 4.x compares exactly (``=:=``: ``1`` is not ``1.0``). The
+exchange's ``strict`` flag selects the 4.x rule.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import datetime
 import decimal
 from typing import Any
 
+from ..validate import amqp_type
 from .base import ExchangeType
 
 X_MATCH_MODES = ("all", "any", "all-with-x", "any-with-x")
@@ -27,7 +32,7 @@ def validate_x_match(arguments: dict[str, Any]) -> str | None:
     if isinstance(mode, bytes):
         mode = mode.decode()
     if not isinstance(mode, str):
-        return f"Invalid x-match field type {type(mode).__name__} (value {mode!r}); expected longstr"
+        return f"Invalid x-match field type {amqp_type(mode)} (value {mode!r}); expected longstr"
     if mode not in X_MATCH_MODES:
         return f"Invalid x-match field value <<\"{mode}\">>; expected all, any, all-with-x, or any-with-x"
     return None
@@ -59,7 +64,18 @@ def _norm(v: Any) -> Any:
     return v.decode() if isinstance(v, bytes) else v
 
 
-def matches(args: dict[str, Any], headers: dict[str, Any] | None) -> bool:
+_NUMBERS = ("int", "float", "decimal")
+
+
+def equal(pattern: Any, value: Any, strict: bool) -> bool:
+    """Header value equality: Erlang ``=:=`` when ``strict`` (4.x), else ``==`` (3.x)."""
+    tp, tv = type_class(pattern), type_class(value)
+    if tp != tv and (strict or tp not in _NUMBERS or tv not in _NUMBERS):
+        return False
+    return bool(_norm(pattern) == _norm(value))
+
+
+def matches(args: dict[str, Any], headers: dict[str, Any] | None, strict: bool = False) -> bool:
     mode = _norm(args.get("x-match", "all"))
     test_x = mode.endswith("-with-x")
     want_all = mode.startswith("all")
@@ -67,10 +83,7 @@ def matches(args: dict[str, Any], headers: dict[str, Any] | None) -> bool:
     for key, pattern in args.items():
         if key == "x-match" or (not test_x and key.startswith("x-")):
             continue
-        if key in headers and (
-            pattern is None
-            or (type_class(pattern) == type_class(headers[key]) and _norm(pattern) == _norm(headers[key]))
-        ):
+        if key in headers and (pattern is None or equal(pattern, headers[key], strict)):
             if not want_all:
                 return True
         elif want_all:
@@ -80,6 +93,8 @@ def matches(args: dict[str, Any], headers: dict[str, Any] | None) -> bool:
 
 class HeadersExchange(ExchangeType):
     name = "headers"
+    strict = False  # 4.x exact value comparison (set by the topology)
 
-    def route(self, routing_keys, headers):
-        return list(dict.fromkeys(b.dest for b in self.bindings if matches(b.arguments, headers)))
+    def route(self, routing_keys: tuple[str, ...], headers: dict | None) -> list[tuple[str, str]]:
+        strict = self.strict
+        return list(dict.fromkeys(b.dest for b in self.bindings if matches(b.arguments, headers, strict)))

@@ -1,0 +1,139 @@
+"""Connections and channels: opening, closing, and how AMQP errors close them.
+
+:func:`command` wraps every channel method of the broker: an :class:`AMQPError`
+raised inside closes the channel (soft error) or the whole connection (hard
+error) exactly as RabbitMQ does, then propagates to the caller.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ..trace.events import EventKind as K
+from .consumer import Channel
+from .core import BrokerCore
+from .errors import METHOD_IDS, AMQPError, ConnectionError_
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Connection:
+    """A client connection: its channels; the owner of its exclusive queues."""
+
+    def __init__(self, broker: BrokerCore, name: str, actor: str) -> None:
+        self.broker = broker
+        self.name = name
+        self.actor = actor
+        self.channels: dict[int, Channel] = {}
+        self.is_open = True
+        self.blocked = False
+        self.next_channel = 0
+        self.inbox: list = []
+        self.on_close: Callable[[int, str], None] = lambda c, t: self.inbox.append(("close", c, t))
+        self.on_blocked: Callable[[str | None], None] = lambda reason: self.inbox.append(("blocked", reason))
+
+    def __repr__(self) -> str:
+        return f"Connection({self.name!r})"
+
+
+def command(method: str) -> Callable[[F], F]:
+    """Run a channel command; on an AMQP error close the channel (or connection) first."""
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def run(self: BrokerCore, now: float, ch: Channel, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(self, now, ch, *args, **kwargs)
+            except AMQPError as err:
+                if err.method is None:
+                    err.method = method
+                    err.class_id, err.method_id = METHOD_IDS.get(method, (0, 0))
+                self.emit(now, K.ERROR, actor=ch.actor, channel=ch.id, reply_code=err.reply_code,
+                          detail=err.reply_text)
+                if err.hard:
+                    self.close_connection(now, ch.connection, err.reply_code, err.reply_text, by_broker=True)
+                else:
+                    self.close_channel_by_broker(now, ch, err)
+                raise
+
+        return run  # type: ignore[return-value]
+
+    return wrap
+
+
+class ConnectionMethods(BrokerCore):
+    """connection.open/close and channel.open/close (mixed into :class:`Broker`)."""
+
+    def connection_open(self, now: float, actor: str | None = None) -> Connection:
+        if not self.running:
+            raise ConnectionError_(320, "broker not running")
+        self._conn_seq += 1
+        name = f"conn-{self._conn_seq}"
+        conn = Connection(self, name, actor or name)
+        conn.blocked = self.alarm
+        self.connections[name] = conn
+        self.emit(now, K.CONNECTION_OPEN, actor=conn.actor, detail=name)
+        return conn
+
+    def channel_open(self, now: float, conn: Connection, number: int | None = None) -> Channel:
+        if number is None:
+            conn.next_channel += 1
+            number = conn.next_channel
+        if number in conn.channels:
+            err = ConnectionError_(504, f"second 'channel.open' seen on channel {number}", "channel.open")
+            self.close_connection(now, conn, err.reply_code, err.reply_text, by_broker=True)
+            raise err
+        ch = Channel(self, conn, number)
+        conn.channels[number] = ch
+        self.emit(now, K.CHANNEL_OPEN, actor=conn.actor, channel=ch.id)
+        return ch
+
+    def channel_close(self, now: float, ch: Channel) -> None:
+        """Client-initiated channel.close."""
+        self._teardown_channel(now, ch, "channel.close")
+
+    def close_channel_by_broker(self, now: float, ch: Channel, err: AMQPError) -> None:
+        if ch.is_open:
+            self._teardown_channel(now, ch, "channel error", code=err.reply_code)
+            ch.on_close(err.reply_code, err.reply_text)
+
+    def _teardown_channel(self, now: float, ch: Channel, why: str, code: int | None = None) -> None:
+        """Cancel the channel's consumers, requeue its unacked messages, forget it.
+
+        As in RabbitMQ the queues first learn that the channel is gone (its consumers
+        leave, its deliveries return to their original positions) and only then
+        dispatch again to the remaining consumers, or auto-delete.
+        """
+        if not ch.is_open:
+            return
+        ch.is_open = False
+        ch.connection.channels.pop(ch.number, None)
+        queues = []
+        for c in list(ch.consumers.values()):
+            ch.consumers.pop(c.tag, None)
+            self.emit(now, K.CANCEL, actor=ch.actor, channel=ch.id, queue=c.queue.name, consumer=c.tag,
+                      detail="channel closed")
+            if c in c.queue.consumers:
+                c.queue.detach_consumer(c)
+                queues.append(c.queue)
+        ch.requeue_all(now, why, dispatch=False)
+        for q in dict.fromkeys(queues):
+            if not q.deleted:
+                q.consumers_changed(now)
+        self.emit(now, K.CHANNEL_CLOSE, actor=ch.actor, channel=ch.id, reply_code=code, detail=why)
+
+    def close_connection(self, now: float, conn: Connection, code: int = 200,
+                         text: str = "Normal shutdown", by_broker: bool = False) -> None:
+        if not conn.is_open:
+            return
+        conn.is_open = False
+        for ch in list(conn.channels.values()):
+            self._teardown_channel(now, ch, "connection closed", code=code if by_broker else None)
+        for q in [q for q in self.queues.values() if q.exclusive_owner is conn]:
+            self.delete_queue(now, q, reason="exclusive owner closed")
+        self.connections.pop(conn.name, None)
+        self.emit(now, K.CONNECTION_CLOSE, actor=conn.actor, reply_code=code, detail=text)
+        if by_broker:
+            conn.on_close(code, text)

@@ -1,0 +1,102 @@
+"""The broker's state and clock plumbing, shared by the method mixins of :class:`Broker`.
+
+Each AMQP class's methods live in their own mixin module; they all derive from
+:class:`BrokerCore`, which holds the vhost state, the event recorder and the timer
+heap, and declares (for type checkers) the methods the mixins call on each other.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..trace.events import Recorder
+from .topology import Exchange, Topology
+
+if TYPE_CHECKING:
+    from .connection import Connection
+    from .consumer import Channel, Consumer
+    from .errors import AMQPError
+    from .message import Entry, Message
+    from .publish import PublishOutcome
+    from .queue import Queue
+
+
+class BrokerCore:
+    def __init__(
+        self,
+        recorder: Recorder | None = None,
+        *,
+        version: str = "3.10",
+        consumer_timeout: float | None = 1800.0,
+        auto_ack_settles: bool = True,
+        epoch: float = 1_767_225_600.0,
+        seed: int = 0,
+    ) -> None:
+        self.recorder = recorder if recorder is not None else Recorder()
+        self.emit = self.recorder.emit
+        self.version = version
+        self.consumer_timeout = consumer_timeout
+        self.auto_ack_settles = auto_ack_settles
+        self.epoch = epoch
+        self.rng = random.Random(seed)
+        self.topology = Topology(strict_types=not version.startswith("3."))
+        self.timers: list[tuple[float, int, Callable[[float], None]]] = []
+        self._timer_seq = 0
+        self.on_schedule: Callable[[float], None] | None = None
+        self.msg_ids = 0
+        self.copy_ids = 0
+        self.connections: dict[str, Connection] = {}
+        self._conn_seq = 0
+        self.running = True
+        self.alarm = False
+        self._losing = False  # a restart: removed copies are lost, not discarded
+
+    # ================================================================ timers
+    def schedule(self, when: float, fn: Callable[[float], None]) -> None:
+        self._timer_seq += 1
+        heapq.heappush(self.timers, (when, self._timer_seq, fn))
+        if self.on_schedule is not None:
+            self.on_schedule(when)
+
+    def next_deadline(self) -> float | None:
+        return self.timers[0][0] if self.timers else None
+
+    def advance(self, now: float) -> None:
+        """Fire every timer due at or before ``now``, each at its own time."""
+        timers = self.timers
+        while timers and timers[0][0] <= now:
+            when, _, fn = heapq.heappop(timers)
+            fn(when)
+
+    def new_copy_id(self) -> int:
+        self.copy_ids += 1
+        return self.copy_ids
+
+    def _token(self, prefix: str) -> str:
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        return prefix + "".join(self.rng.choice(alphabet) for _ in range(22))
+
+    # ================================================================ queries
+    @property
+    def queues(self) -> dict[str, Queue]:
+        return self.topology.queues
+
+    @property
+    def exchanges(self) -> dict[str, Exchange]:
+        return self.topology.exchanges
+
+    if TYPE_CHECKING:  # provided by the mixins
+        def close_connection(self, now: float, conn: Connection, code: int = 200,
+                             text: str = "Normal shutdown", by_broker: bool = False) -> None: ...
+        def close_channel_by_broker(self, now: float, ch: Channel, err: AMQPError) -> None: ...
+        def _check_exclusive(self, q: Queue, ch: Channel, method: str) -> None: ...
+        def _queue(self, ch: Channel, name: str, method: str) -> Queue: ...
+        def delete_queue(self, now: float, q: Queue, reason: str) -> int: ...
+        def _auto_delete_exchanges(self, now: float, names: list[str]) -> None: ...
+        def _remove_consumer(self, now: float, c: Consumer, notify: bool) -> None: ...
+        def _publish(self, now: float, ch: Channel, msg: Message, ttl_ms: int | None,
+                     mandatory: bool) -> PublishOutcome: ...
+        def dead_letter_publish(self, now: float, source: Queue, e: Entry, reason: str) -> None: ...

@@ -1,0 +1,103 @@
+"""basic.publish and dead-letter republishing (mixed into :class:`Broker`).
+
+Both go through the same routing function (E2E bindings, alternate exchanges);
+a dead-lettered message has no ``mandatory`` flag, no return and no confirm, and
+copies that would close a fully automatic dead-letter cycle are dropped.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..trace.events import EventKind as K
+from . import deadletter
+from .connection import command
+from .consumer import Channel
+from .core import BrokerCore
+from .errors import ChannelError, ConnectionError_, not_found_exchange, x_res
+from .message import EMPTY_PROPERTIES, Entry, Message, Properties, Returned
+from .publish import PublishOutcome, check_expiration, death_keys_of, routing_keys_of
+
+if TYPE_CHECKING:
+    from .queue import Queue
+
+
+class PublishMethods(BrokerCore):
+    @command("basic.publish")
+    def basic_publish(self, now: float, ch: Channel, exchange: str, routing_key: str,
+                      body: bytes | str = b"", properties: Properties | None = None, mandatory: bool = False,
+                      immediate: bool = False, logical_id: Any = None) -> PublishOutcome:
+        """Publish; in a transaction the message is only buffered (``outcome.pending``) until tx.commit."""
+        if immediate:
+            raise ConnectionError_(540, "immediate=true")
+        x = self.exchanges.get(exchange)
+        if x is None:
+            raise not_found_exchange(exchange, "basic.publish")
+        if x.internal:
+            raise ChannelError(403, f"cannot publish to internal {x_res(exchange)}")
+        props = properties if properties is not None else EMPTY_PROPERTIES
+        ttl_ms = None if props.expiration is None else check_expiration(props.expiration)
+        if isinstance(body, str):
+            body = body.encode()
+        self.msg_ids += 1
+        rks = routing_keys_of(routing_key, props.headers)
+        msg = Message(self.msg_ids, exchange, routing_key, body, props, now, rks,
+                      rks if len(rks) == 1 else death_keys_of(routing_key, props.headers), logical_id)
+        if ch.tx_mode:
+            ch.tx_publishes.append((msg, ttl_ms, mandatory))
+            return PublishOutcome(msg.id, 0, (), pending=True)
+        return self._publish(now, ch, msg, ttl_ms, mandatory)
+
+    def _publish(self, now: float, ch: Channel, msg: Message, ttl_ms: int | None,
+                 mandatory: bool) -> PublishOutcome:
+        seq = 0
+        if ch.confirm_mode:
+            ch.publish_seq += 1
+            seq = ch.publish_seq
+        exchange, routing_key = msg.exchange, msg.routing_key
+        self.emit(now, K.PUBLISH, actor=ch.actor, msg=msg.id, exchange=exchange, routing_key=routing_key,
+                  channel=ch.id, size=msg.size, delivery_tag=seq or None)
+        targets = self.topology.route(exchange, msg.routing_keys, msg.properties.headers)
+        out = PublishOutcome(msg.id, seq, tuple(targets))
+        if not targets:
+            self.emit(now, K.UNROUTABLE, actor=ch.actor, msg=msg.id, exchange=exchange, routing_key=routing_key)
+            if mandatory:
+                out.returned = True
+                self.emit(now, K.RETURN, actor=ch.actor, msg=msg.id, exchange=exchange,
+                          routing_key=routing_key, reply_code=312, channel=ch.id)
+                ch.on_return(Returned(312, "NO_ROUTE", exchange, routing_key, msg.properties, msg.body, msg.id))
+        else:
+            self.emit(now, K.ROUTE, msg=msg.id, exchange=exchange, detail=",".join(targets))
+            queues = self.queues
+            for name in targets:
+                if not queues[name].offer(now, msg, ttl_ms):
+                    out.refused.append(name)
+        if seq:
+            out.confirm = "nack" if out.refused else "ack"
+            self.emit(now, K.CONFIRM_NACK if out.refused else K.CONFIRM, actor=ch.actor, msg=msg.id,
+                      delivery_tag=seq, channel=ch.id)
+            ch.on_confirm(seq, not out.refused, False)
+        return out
+
+    def dead_letter_publish(self, now: float, source: Queue, e: Entry, reason: str) -> None:
+        """Republish a dead-lettered copy to the source queue's DLX (at most once, no confirm)."""
+        s = source.settings
+        dlx = s.dlx
+        assert dlx is not None
+        msg = deadletter.dead_lettered_message(e.msg, source.name, reason, dlx, s.dlrk,
+                                               deadletter.timestamp(self.epoch, now))
+        if dlx not in self.exchanges:
+            self.emit(now, K.UNROUTABLE, msg=msg.id, exchange=dlx, detail="dead-letter: no such exchange")
+            return
+        targets = self.topology.route(dlx, msg.routing_keys, msg.properties.headers)
+        targets, cycling = deadletter.drop_cycles(reason, msg, targets)
+        if cycling:
+            self.emit(now, K.UNROUTABLE, msg=msg.id, exchange=dlx, detail="dead-letter cycle: " + ",".join(cycling))
+        if not targets:
+            if not cycling:
+                self.emit(now, K.UNROUTABLE, msg=msg.id, exchange=dlx, routing_key=msg.routing_key,
+                          detail="dead-letter")
+            return
+        self.emit(now, K.ROUTE, msg=msg.id, exchange=dlx, routing_key=msg.routing_key, detail=",".join(targets))
+        for name in targets:
+            self.queues[name].offer(now, msg, None)
