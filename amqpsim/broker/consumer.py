@@ -259,7 +259,13 @@ class Channel:
             return
         first = next(iter(self.unacked.values()))
         self.timeout_armed = first.delivered_at + timeout
-        self.broker.schedule(self.timeout_armed, self._on_timeout)
+        self.broker.schedule(self.timeout_armed, self._on_timeout, self._timeout_matters)
+
+    def _timeout_matters(self) -> bool:
+        if self.is_open and self.unacked:
+            return True
+        self.timeout_armed = None  # dropped: the next delivery arms a fresh check
+        return False
 
     def _on_timeout(self, now: float) -> None:
         self.timeout_armed = None
@@ -276,4 +282,4 @@ class Channel:
             self.broker.close_channel_by_broker(now, self, err)
         else:
             self.timeout_armed = oldest + timeout
-            self.broker.schedule(self.timeout_armed, self._on_timeout)
+            self.broker.schedule(self.timeout_armed, self._on_timeout, self._timeout_matters)

@@ -55,20 +55,27 @@ class BrokerCore:
         self._losing = False  # a restart: removed copies are lost, not discarded
 
     # ================================================================ timers
-    def schedule(self, when: float, fn: Callable[[float], None]) -> None:
+    def schedule(self, when: float, fn: Callable[[float], None],
+                 alive: Callable[[], bool] | None = None) -> None:
+        """Call ``fn(when)`` at ``when``. ``alive()``, if given, tells whether the timer
+        still matters: :meth:`next_deadline` drops timers that no longer do, so an idle
+        broker reports no deadline (e.g. an ack-timeout check once everything is acked)."""
         self._timer_seq += 1
-        heapq.heappush(self.timers, (when, self._timer_seq, fn))
+        heapq.heappush(self.timers, (when, self._timer_seq, fn, alive))
         if self.on_schedule is not None:
             self.on_schedule(when)
 
     def next_deadline(self) -> float | None:
-        return self.timers[0][0] if self.timers else None
+        timers = self.timers
+        while timers and timers[0][3] is not None and not timers[0][3]():
+            heapq.heappop(timers)
+        return timers[0][0] if timers else None
 
     def advance(self, now: float) -> None:
         """Fire every timer due at or before ``now``, each at its own time."""
         timers = self.timers
         while timers and timers[0][0] <= now:
-            when, _, fn = heapq.heappop(timers)
+            when, _, fn, _alive = heapq.heappop(timers)
             fn(when)
 
     def new_copy_id(self) -> int:

@@ -336,7 +336,13 @@ class Queue:
     # ---------------------------------------------------------------- queue expiry
     def _arm_expires(self, now: float) -> None:
         if self.settings.expires is not None and not self.consumers:
-            self.broker.schedule(self.last_used + self.settings.expires, self._on_expires_timer)
+            when = self.last_used + self.settings.expires
+            self.broker.schedule(when, self._on_expires_timer, lambda: self._expiry_due_at(when))
+
+    def _expiry_due_at(self, when: float) -> bool:
+        """Whether a queue-expiry timer for ``when`` is still the current one."""
+        exp = self.settings.expires
+        return not self.deleted and exp is not None and not self.consumers and when >= self.last_used + exp
 
     def _on_expires_timer(self, now: float) -> None:
         exp = self.settings.expires

@@ -203,3 +203,25 @@ def test_message_ttl_expires_while_consumer_is_busy(conn, ch):
     ch.basic_consume("q", slow)
     conn.sleep(10)
     assert got == [b"m0"]  # m1 expired at t=2 while m0 was being worked on
+
+
+def test_start_consuming_returns_when_idle_without_waiting_for_dead_timers():
+    """Once every delivery is acked, the ack-timeout check no longer matters: the simulated
+    clock must not jump to it (1800 s) before start_consuming returns."""
+    pika.reset_brokers()
+    conn = pika.BlockingConnection(pika.ConnectionParameters("localhost"))
+    ch = conn.channel()
+    ch.queue_declare("idle", arguments={"x-expires": 60_000})
+    ch.queue_declare("idle", arguments={"x-expires": 60_000})  # re-arms x-expires: the first timer is stale
+    for i in range(3):
+        ch.basic_publish("", "idle", f"m{i}")
+    got = []
+
+    def on_message(channel, method, properties, body):
+        got.append(body)
+        channel.basic_ack(method.delivery_tag)
+
+    ch.basic_consume("idle", on_message)
+    ch.start_consuming()
+    assert got == [b"m0", b"m1", b"m2"]
+    assert pika.clock() == 0.0
