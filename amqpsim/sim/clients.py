@@ -1,0 +1,145 @@
+"""What producers and consumers share: a connection with one channel, and recovery.
+
+A client opens a connection (actor = its instance name, e.g. ``worker#1``) and one
+channel, declares the topology (:mod:`.topology`), then does its work. When the
+broker closes the connection (a restart) the client retries every
+``reconnect_interval`` seconds until the broker accepts it again; after a
+``connection_loss`` fault it reconnects when the outage ends; a crashed consumer
+restarts after its ``downtime``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..broker.errors import AMQPError, ConnectionError_
+
+if TYPE_CHECKING:
+    from ..broker import Connection
+    from ..broker.consumer import Channel
+    from .engine import Simulation
+
+#: reply code recorded when a TCP connection dies without a connection.close
+NO_CLOSE_FRAME = 0
+
+
+class Client:
+    """Base class: ``connect``, ``on_connected`` (override), loss handling hooks."""
+
+    def __init__(self, sim: Simulation, name: str) -> None:
+        self.sim = sim
+        self.name = name
+        self.conn: Connection | None = None
+        self.ch: Channel | None = None
+        self.up = False  # the client believes it is connected
+        self.stopped = False  # down for good (a crash without restart)
+        self.failed = False  # could not set up (e.g. 405 on an exclusive queue): gives up
+        self.gen = 0  # connection generation; callbacks of older ones are ignored
+        self.reconnecting = False
+        self.owns: list[str] = []
+
+    # ------------------------------------------------------------------ connecting
+    def connect(self, now: float) -> bool:
+        """Open connection + channel, declare, start working; False if the broker refused."""
+        if self.up or self.stopped or self.failed:
+            return self.up
+        b = self.sim.broker
+        try:
+            conn = b.connection_open(now, self.name)
+        except ConnectionError_:
+            self.retry_later()
+            return False
+        self.conn = conn
+        self.gen += 1
+        gen = self.gen
+        conn.on_close = lambda code, text: self._closed_by_broker(gen, code, text)
+        conn.on_blocked = lambda reason: self.on_blocked(gen, reason)
+        try:
+            self.setting_up = True
+            self.open_channel(now)
+        except AMQPError:
+            self.failed = True
+            if conn.is_open:
+                b.close_connection(now, conn)
+            return False
+        finally:
+            self.setting_up = False
+        self.up = True
+        self.on_connected(now)
+        return True
+
+    def open_channel(self, now: float) -> None:
+        """A fresh channel on the current connection, topology declared."""
+        assert self.conn is not None
+        ch = self.sim.broker.channel_open(now, self.conn)
+        self.ch = ch
+        gen = self.gen
+        ch.on_close = lambda code, text: self._channel_closed(gen, ch, code, text)
+        self.sim.declare(now, ch, self)
+        self.setup_channel(now, ch)
+
+    def setup_channel(self, now: float, ch: Channel) -> None:
+        """Override: basic.qos / basic.consume / confirm.select on a new channel."""
+
+    def on_connected(self, now: float) -> None:
+        """Override: the connection is up (again)."""
+
+    def retry_later(self, delay: float | None = None) -> None:
+        if self.reconnecting or self.stopped:
+            return
+        self.reconnecting = True
+
+        def attempt() -> None:
+            self.reconnecting = False
+            self.connect(self.sim.env.now)
+
+        self.sim.call_later(self.sim.config.reconnect_interval if delay is None else delay, attempt)
+
+    # ------------------------------------------------------------------ losing it
+    def _closed_by_broker(self, gen: int, code: int, text: str) -> None:
+        if gen != self.gen:
+            return
+        now = self.sim.env.now
+        self.up = False
+        self.gen += 1
+        self.connection_gone(now, crashed=False, why=f"connection closed by the broker ({code})")
+        self.retry_later()
+
+    def _channel_closed(self, gen: int, ch: Channel, code: int, text: str) -> None:
+        """The broker closed our channel (an error, the consumer ack timeout)."""
+        if gen != self.gen or ch is not self.ch or self.setting_up:
+            return
+        now = self.sim.env.now
+        self.channel_gone(now, why=f"channel closed by the broker ({code})")
+        if self.conn is not None and self.conn.is_open:
+            try:
+                self.setting_up = True
+                self.open_channel(now)
+            except AMQPError:
+                self.failed = True
+            finally:
+                self.setting_up = False
+
+    setting_up = False
+
+    def drop_connection(self, now: float, text: str) -> None:
+        """The TCP connection dies (crash / network): the broker notices at once."""
+        conn = self.conn
+        self.gen += 1
+        if conn is not None and conn.is_open:
+            self.sim.broker.close_connection(now, conn, NO_CLOSE_FRAME, text)
+
+    def connection_gone(self, now: float, crashed: bool, why: str) -> None:
+        """Override: forget per-connection state."""
+        self.channel_gone(now, why)
+
+    def channel_gone(self, now: float, why: str) -> None:
+        """Override: forget per-channel state."""
+
+    def on_blocked(self, gen: int, reason: str | None) -> None:
+        """Override: connection.blocked (reason) / connection.unblocked (None)."""
+
+    @property
+    def blocked(self) -> bool:
+        conn = self.conn
+        return conn is not None and conn.blocked

@@ -1,0 +1,99 @@
+"""Faults at simulated times (SCENARIO-FORMAT.md ``faults``).
+
+Each fault records ``fault_start`` (actor ``fault``, ``detail`` = kind and target)
+when it begins and ``fault_end`` when it is over (restart, recovery, ``until``).
+
+==================  ==========================================================
+``consumer_crash``  the worker dies (its buffer and the message in hand die with
+                    it: auto-ack copies are lost; the broker requeues unacked
+                    ones, redelivered); it restarts after ``downtime`` (unset: it
+                    stays down, or ``SimConfig.crash_restart``)
+``slow_consumer``   service times of work *started* in ``[at, until)`` are
+                    multiplied by ``factor`` (overlapping faults multiply)
+``connection_loss`` a network outage of ``downtime`` on a producer's or a
+                    consumer's connection (see :mod:`.producer`, :mod:`.consumer`)
+``broker_restart``  ``broker.stop`` (connections closed with 320; transient
+                    messages and non-durable queues lost), ``broker.start`` after
+                    ``downtime`` (default 0); clients reconnect and redeclare
+``memory_alarm``    publishers are blocked in ``[at, until)``
+==================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from ..trace.events import EventKind as K
+
+if TYPE_CHECKING:
+    from ..scenario import Fault
+    from .consumer import ConsumerClient
+    from .engine import Simulation
+
+
+def describe(f: Fault) -> str:
+    return f.kind if f.target is None else f"{f.kind} {f.target}"
+
+
+def schedule_faults(sim: Simulation) -> None:
+    for f in sim.scenario.faults:
+        sim.call_later(f.at, partial(apply_fault, sim, f))
+
+
+def apply_fault(sim: Simulation, f: Fault) -> None:
+    now = sim.env.now
+    what = describe(f)
+    sim.emit(now, K.FAULT_START, actor="fault", detail=what)
+
+    def end() -> None:
+        sim.emit(sim.env.now, K.FAULT_END, actor="fault", detail=what)
+
+    targets = [sim.clients[n] for n in sim.scenario.fault_targets(f)]
+    kind = f.kind
+    if kind == "consumer_crash":
+        restart = f.outage if f.outage is not None else sim.config.crash_restart
+        for c in targets:
+            c.crash(now, restart)  # type: ignore[attr-defined]
+        if restart is not None:
+            sim.call_later(restart, end)
+    elif kind == "slow_consumer":
+        factor = f.factor or 1.0
+        slow: list[ConsumerClient] = list(targets)  # type: ignore[arg-type]
+        for c in slow:
+            c.set_slow(factor, True)
+
+        def recover() -> None:
+            for c in slow:
+                c.set_slow(factor, False)
+            end()
+
+        if f.until is not None:
+            sim.call_later(f.until - now, recover)
+    elif kind == "connection_loss":
+        downtime = f.outage or 0.0
+        for c in targets:
+            c.connection_loss(now, downtime)  # type: ignore[attr-defined]
+        sim.call_later(downtime, end)
+    elif kind == "broker_restart":
+        if not sim.broker.running:
+            return
+        sim.broker.stop(now)
+        downtime = f.outage or 0.0
+
+        def start() -> None:
+            sim.broker.start(sim.env.now)
+            end()
+
+        sim.call_later(downtime, start)
+    elif kind == "memory_alarm":
+        sim.set_alarm(True)
+
+        def clear() -> None:
+            sim.set_alarm(False)
+            end()
+
+        if f.until is not None:
+            sim.call_later(f.until - now, clear)
+    else:  # pragma: no cover - the scenario model refuses other kinds
+        raise ValueError(f"unknown fault kind {kind!r}")

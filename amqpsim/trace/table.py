@@ -1,0 +1,88 @@
+"""A run summary as rich tables (for the terminal); reads only the summary dict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_FATE_STYLE = {"lost": "bold red", "duplicates": "yellow", "dropped_overflow": "yellow",
+               "dead_lettered": "magenta", "expired": "magenta", "discarded": "magenta"}
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return str(x)
+
+
+def summary_renderables(summary: dict[str, Any]) -> list[Any]:
+    """Rich renderables (tables) for a run summary."""
+    from rich.columns import Columns
+    from rich.table import Table
+    from rich.text import Text
+
+    out: list[Any] = []
+    inv = summary.get("invariants", {})
+    ok = inv.get("conservation")
+    title = (f"{summary.get('scenario')}  seed={summary.get('seed')}  "
+             f"sim_time={_fmt(summary.get('sim_time', 0.0))} s")
+    out.append(Text(title, style="bold"))
+
+    m = summary.get("messages", {})
+    left = Table(title="messages", header_style="bold")
+    left.add_column("publishing")
+    left.add_column("count", justify="right")
+    for key in ("published", "confirmed", "nacked", "returned", "unroutable", "routed_copies",
+                "delivered", "redelivered"):
+        left.add_row(key, _fmt(m.get(key, 0)))
+    right = Table(title="fate of every routed copy", header_style="bold")
+    right.add_column("fate")
+    right.add_column("copies", justify="right")
+    for key in ("acked", "dead_lettered", "expired", "dropped_overflow", "discarded", "lost",
+                "remaining", "duplicates"):
+        style = _FATE_STYLE.get(key, "") if m.get(key, 0) else ""
+        right.add_row(Text(key, style=style), Text(_fmt(m.get(key, 0)), style=style))
+    out.append(Columns([left, right]))
+
+    queues = summary.get("queues", {})
+    if queues:
+        t = Table(title="queues", header_style="bold")
+        for col in ("queue", "enqueued", "max", "final", "unacked", "wait mean", "p95", "p99"):
+            t.add_column(col, justify="left" if col == "queue" else "right")
+        for name, q in queues.items():
+            w = q.get("wait", {})
+            t.add_row(name or '""', _fmt(q["enqueued"]), _fmt(q["max_depth"]), _fmt(q["final_depth"]),
+                      _fmt(q.get("final_unacked", 0)), _fmt(w.get("mean", 0.0)), _fmt(w.get("p95", 0.0)),
+                      _fmt(w.get("p99", 0.0)))
+        out.append(t)
+
+    consumers = summary.get("consumers", {})
+    if consumers:
+        t = Table(title="consumers", header_style="bold")
+        for col in ("consumer", "delivered", "acked", "rejected", "lost", "busy"):
+            t.add_column(col, justify="left" if col == "consumer" else "right")
+        for name, c in consumers.items():
+            t.add_row(name, _fmt(c["delivered"]), _fmt(c["acked"]), _fmt(c.get("rejected", 0)),
+                      _fmt(c.get("lost", 0)), f"{100 * c['busy_fraction']:.0f} %")
+        out.append(t)
+
+    lat = summary.get("latency", {})
+    out.append(Text(f"latency publish -> ack: mean {_fmt(lat.get('mean', 0.0))} s, "
+                    f"p50 {_fmt(lat.get('p50', 0.0))} s, p95 {_fmt(lat.get('p95', 0.0))} s, "
+                    f"p99 {_fmt(lat.get('p99', 0.0))} s"))
+    j = summary.get("jepsen")
+    if j:
+        out.append(Text(f"per (message, queue): ok {j['ok']:,}, lost {j['lost']:,} "
+                        f"(in transit {j['lost_in_transit']:,}), duplicated {j['duplicated']:,}"))
+    out.append(Text("conservation: every routed copy has exactly one fate" if ok else
+                    f"CONSERVATION VIOLATED: {inv}", style="green" if ok else "bold red"))
+    return out
+
+
+def print_summary(summary: dict[str, Any], console: Any = None) -> None:
+    from rich.console import Console
+
+    console = console or Console()
+    for r in summary_renderables(summary):
+        console.print(r)

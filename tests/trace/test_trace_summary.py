@@ -1,0 +1,132 @@
+"""The summary contract (SCENARIO-FORMAT.md) and its agreement with the full ledger."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim"))
+from sim_helpers import SCENARIOS, run  # noqa: E402
+
+from amqpsim.trace.events import Event  # noqa: E402
+from amqpsim.trace.summary import MESSAGE_KEYS, summarize  # noqa: E402
+
+LIBRARY = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
+CONTRACT_TOP = {"scenario", "seed", "sim_time", "messages", "queues", "consumers", "latency", "invariants"}
+CONTRACT_MESSAGES = {"published", "confirmed", "nacked", "returned", "unroutable", "routed_copies",
+                     "delivered", "redelivered", "acked", "dead_lettered", "expired", "dropped_overflow",
+                     "lost", "remaining", "duplicates"}
+STATS = {"mean", "p50", "p95", "p99"}
+
+
+@pytest.fixture(scope="module", params=LIBRARY)
+def result(request):
+    return run(request.param)
+
+
+def test_summary_has_the_contract_keys(result):
+    s = result.summary
+    assert CONTRACT_TOP <= set(s)
+    assert CONTRACT_MESSAGES <= set(s["messages"]) and set(MESSAGE_KEYS) == CONTRACT_MESSAGES
+    assert isinstance(s["scenario"], str) and isinstance(s["seed"], int) and isinstance(s["sim_time"], float)
+    assert all(isinstance(v, int) for v in s["messages"].values())
+    for q in s["queues"].values():
+        assert {"enqueued", "max_depth", "final_depth", "wait"} <= set(q) and STATS <= set(q["wait"])
+    for c in s["consumers"].values():
+        assert {"delivered", "acked", "busy_fraction"} <= set(c) and 0 <= c["busy_fraction"] <= 1
+    assert STATS <= set(s["latency"])
+    assert s["invariants"]["conservation"] is True
+
+
+def test_conservation_is_the_sum_of_the_fates(result):
+    m = result.summary["messages"]
+    fates = ("acked", "dead_lettered", "expired", "dropped_overflow", "discarded", "lost", "remaining")
+    assert m["routed_copies"] == sum(m[f] for f in fates)
+    assert result.summary["invariants"]["violations"] == 0
+
+
+def test_live_ledger_agrees_with_the_full_ledger(result):
+    s, ledger = result.summary, result.ledger
+    assert ledger.conservation
+    counts = ledger.counts()
+    for k, v in counts.items():
+        assert s["messages"][k] == v, k
+    assert s["jepsen"] == ledger.jepsen
+    for name, q in s["queues"].items():
+        copies = [c for c in ledger.copies.values() if c["queue"] == name]
+        assert q["enqueued"] == len(copies)
+        assert q["acked"] == sum(c["fate"] == "acked" for c in copies)
+
+
+def test_summary_agrees_with_broker_state(result):
+    broker = result.simulation.broker
+    for name, q in result.summary["queues"].items():
+        live = broker.queues.get(name)
+        if live is None:
+            assert q["final_depth"] == 0
+        else:
+            assert q["final_depth"] == live.message_count()
+
+
+def test_summary_from_the_event_log_alone_is_the_same(result):
+    s = result.summary
+    again = summarize(result.event_list, s["scenario"], s["seed"], s["sim_time"],
+                      interval=s["series"]["interval"])
+    assert again == s
+
+
+def test_series_rates_add_up(result):
+    s = result.summary
+    ser = s["series"]
+    n = len(ser["time"])
+    assert all(len(ser[k]) == n for k in ("published", "confirmed", "returned", "nacked", "consumed"))
+    assert all(len(v) == n for v in ser["depth"].values())
+    widths = [ser["interval"]] * n
+    if n:
+        widths[-1] = ser["time"][-1] - (n - 1) * ser["interval"] or ser["interval"]
+    published = sum(r * w for r, w in zip(ser["published"], widths, strict=True))
+    assert published == pytest.approx(s["messages"]["published"])
+    assert n <= 1000
+
+
+def test_max_depth_ignores_copies_delivered_at_once():
+    from amqpsim.trace.summary import Summarizer
+
+    def ev(t, seq, kind, **kw):
+        return Event(t, seq, kind, **kw)
+
+    s = Summarizer()
+    for e in [ev(0, 1, "publish", msg=1), ev(0, 2, "route", msg=1), ev(0, 3, "enqueue", msg=1, copy=1, queue="q"),
+              ev(0, 4, "deliver", msg=1, copy=1, queue="q", consumer="c", actor="c"),
+              ev(1, 5, "ack", msg=1, copy=1, queue="q", actor="c")]:
+        s(e)
+    out = s.summary("x", 0, 2.0)
+    assert out["queues"]["q"]["max_depth"] == 0 and out["messages"]["acked"] == 1
+    assert out["consumers"]["c"]["busy_fraction"] == 0.5
+
+
+def test_live_ledger_memory_follows_what_is_live():
+    """Streaming mode keeps state for live copies only, not for every message."""
+    import amqpsim
+    from amqpsim.sim import Simulation
+    from amqpsim.trace.events import Recorder
+    from amqpsim.trace.summary import Summarizer
+
+    sc = amqpsim.load_scenario({"name": "mem", "topology": {"queues": [{"name": "q"}]},
+                                "producers": [{"name": "p", "routing_key": "q", "rate": {"poisson": 50},
+                                               "count": 5000, "confirms": True}],
+                                "consumers": [{"name": "w", "queue": "q", "instances": 2,
+                                               "service_time": {"exponential": 0.03}}]})
+    rec = Recorder(keep=False)
+    s = Summarizer(exact=False, retain=2.0)
+    rec.listeners.append(s)
+    sim = Simulation(sc, 1, rec).build()
+    peak = [0]
+    rec.listeners.append(lambda e: peak.__setitem__(0, max(peak[0], len(s.msgs) + len(s.recent))))
+    sim.run()
+    assert peak[0] < 400  # ~ rate x (queue time + retain), not 5000
+    s.finish(sim.env.now)
+    assert not s.msgs and not s.copies
+    assert s.summary("mem", 1, sim.env.now)["messages"]["acked"] == 5000
