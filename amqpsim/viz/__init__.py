@@ -1,0 +1,44 @@
+"""Pictures of a run, drawn from its event log alone.
+
+Every function takes a run (anything with ``.events``; optionally ``.topology`` and
+``.summary``), or the events themselves, and returns a matplotlib Figure (the flow
+animation returns a ``FuncAnimation``)::
+
+    import amqpsim
+    from amqpsim import viz
+
+    result = amqpsim.run("scenarios/online-store.yaml")
+    viz.routing_graph(result)
+    viz.queue_depth(result)
+    viz.ledger({"3 workers": result, "5 workers": other})
+    viz.write_report(result, "reports/online-store")
+
+Colours are shared: a fate has one colour in every picture (:data:`FATES`).
+"""
+
+from .animation import flow_animation
+from .depth import queue_depth
+from .graph import export_graph, routing_networkx
+from .latency import latency
+from .ledger import ledger, ledger_table
+from .report import write_report
+from .routing import routing_graph
+from .sequence import sequence_diagram, sequence_frames
+from .style import FATES
+from .timeline import consumer_timeline
+
+__all__ = [
+    "FATES",
+    "consumer_timeline",
+    "export_graph",
+    "flow_animation",
+    "latency",
+    "ledger",
+    "ledger_table",
+    "queue_depth",
+    "routing_graph",
+    "routing_networkx",
+    "sequence_diagram",
+    "sequence_frames",
+    "write_report",
+]
