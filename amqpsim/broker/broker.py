@@ -72,6 +72,7 @@ class Broker(ConnectionMethods, ExchangeMethods, QueueMethods, BasicMethods, Pub
         everything; non-durable queues and exchanges (and their bindings) are gone.
         """
         self._losing = True
+        self.running = False  # nothing is delivered while the node goes down
         try:
             for conn in list(self.connections.values()):
                 self.close_connection(now, conn, 320, "CONNECTION_FORCED - broker forced connection closure "

@@ -248,6 +248,8 @@ class Queue:
 
     def dispatch(self, now: float) -> None:
         store = self.store
+        if not self.broker.running:  # a stopping node delivers nothing
+            return
         while store and self.consumers:
             c = self._pick()
             if c is None:

@@ -108,3 +108,26 @@ def test_quorum_delivery_limit_policy_min(w: World) -> None:
     w.broker.set_policy(w.now, "dl", ".*", {"delivery-limit": 3}, apply_to="quorum_queues")
     w.declare("qq", durable=True, arguments={"x-queue-type": "quorum", "x-delivery-limit": 5})
     assert w.broker.queues["qq"].settings.delivery_limit == 3
+
+
+def test_stop_does_not_redeliver_to_consumers_that_are_going_down_too():
+    """A node stop closes every connection; copies requeued from the first one closed must
+    not be delivered to a consumer on a connection closed a moment later."""
+    from amqpsim.broker import Broker
+
+    b = Broker()
+    conns = [b.connection_open(0) for _ in range(2)]
+    chans = [b.channel_open(0, c) for c in conns]
+    b.queue_declare(0, chans[0], "jobs", durable=True)
+    for ch in chans:
+        b.basic_qos(0, ch, prefetch_count=2)  # room for one more than each gets
+        b.basic_consume(0, ch, "jobs")
+    from amqpsim.broker import Properties
+
+    for i in range(2):
+        b.basic_publish(0, chans[0], "", "jobs", f"m{i}".encode(), Properties(delivery_mode=2))
+    delivered_before = len([e for e in b.recorder.events if e.kind == "deliver"])
+    b.stop(1.0)
+    assert len([e for e in b.recorder.events if e.kind == "deliver"]) == delivered_before == 2
+    b.start(2.0)
+    assert b.queues["jobs"].message_count() == 2

@@ -45,47 +45,12 @@ def session() -> Broker:
     return b
 
 
-SHOP = """
-name: viz-shop
-description: A small shop for the picture tests (used until scenarios/online-store.yaml exists).
-duration: 40
-topology:
-  exchanges:
-    - {name: orders, type: topic, arguments: {alternate-exchange: unrouted}}
-    - {name: unrouted, type: fanout}
-    - {name: dlx, type: fanout}
-  queues:
-    - {name: warehouse, arguments: {x-max-length: 25, x-dead-letter-exchange: dlx}}
-    - {name: billing}
-    - {name: lost-and-found}
-    - {name: dead}
-  bindings:
-    - {source: orders, destination: warehouse, routing_key: "order.*"}
-    - {source: orders, destination: billing, routing_key: order.created}
-    - {source: unrouted, destination: lost-and-found}
-    - {source: dlx, destination: dead}
-producers:
-  - {name: web, exchange: orders, instances: 2, rate: {poisson: 3}, confirms: true,
-     routing_key: {choice: {order.created: 0.8, order.cancelled: 0.15, misc.ping: 0.05}}}
-consumers:
-  - {name: worker, queue: warehouse, instances: 3, prefetch: 5, service_time: {exponential: 0.7},
-     reject: {probability: 0.05, requeue: false}}
-  - {name: accountant, queue: billing, ack: auto, service_time: {exponential: 0.1}}
-faults:
-  - {at: 12, kind: consumer_crash, target: "worker#1", downtime: 6}
-  - {at: 25, until: 30, kind: memory_alarm}
-"""
-
-
 @pytest.fixture(scope="session")
 def sim_run():
-    """A run of the simulation engine: scenarios/online-store.yaml, else a small inline shop."""
+    """A run of the simulation engine: scenarios/online-store.yaml."""
     import amqpsim
 
-    if not hasattr(amqpsim, "run"):
-        pytest.skip("amqpsim.run not available yet")
-    path = ROOT / "scenarios" / "online-store.yaml"
-    return amqpsim.run(path if path.exists() else amqpsim.load_scenario(SHOP))
+    return amqpsim.run(ROOT / "scenarios" / "online-store.yaml")
 
 
 @pytest.fixture(params=["broker", "sim"])
