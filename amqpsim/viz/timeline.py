@@ -78,7 +78,7 @@ def consumer_timeline(run: Any, consumers: list[str] | None = None, max_consumer
     win.yaxis.get_major_locator().set_params(integer=True)
     win.set_xlim(0, end)
     win.set_xlabel("simulated time (s)")
-    if len(actors) <= 8:
+    if 0 < len(actors) <= 8 and win.get_legend_handles_labels()[0]:
         win.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     handles: list[Any] = [Patch(color=OUTCOMES.get(o, (o, S.MUTED))[1], label=OUTCOMES.get(o, (o,))[0])
                           for o in OUTCOMES if o in used]

@@ -1,0 +1,28 @@
+"""The report of every shipped scenario renders: every picture drawn, none failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import amqpsim
+from amqpsim import viz
+from amqpsim.viz.report import FIGURES
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
+
+
+def test_there_are_scenarios_to_render():
+    assert len(SCENARIOS) >= 12
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_report_renders(path, tmp_path):
+    result = amqpsim.run(path)
+    assert result.error is None
+    page = viz.write_report(result, tmp_path).read_text()
+    assert "could not draw" not in page
+    assert page.count("data:image/png;base64,") == len(FIGURES)
+    for stem in FIGURES:
+        assert (tmp_path / f"{stem}.png").stat().st_size > 5000, stem
