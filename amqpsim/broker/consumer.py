@@ -177,6 +177,12 @@ class Channel:
             self.unacked_count -= 1
 
     def ack(self, now: float, tag: int, multiple: bool) -> None:
+        if not multiple and not self.tx_mode:  # the common case: one delivery, settled at once
+            u = self.unacked.pop(tag, None)
+            if u is None:
+                raise ChannelError(406, f"unknown delivery tag {tag}", "basic.ack")
+            self._ack_one(now, tag, u)
+            return
         taken = self._take(tag, multiple, "basic.ack")
         if self.tx_mode:
             self.tx_settles.append(("basic.ack", False, taken))
@@ -193,14 +199,7 @@ class Channel:
     def _settle(self, now: float, method: str, requeue: bool, taken: list[tuple[int, Unacked]]) -> None:
         emit = self.broker.emit
         if method == "basic.ack" and len(taken) == 1:  # the common case, without the grouping
-            t, u = taken[0]
-            self._free(u)
-            e = u.entry
-            q = u.queue
-            emit(now, K.ACK, actor=self.actor, msg=e.msg.id, copy=e.copy, queue=q.name,
-                 consumer=u.consumer.tag if u.consumer else None, delivery_tag=t, channel=self.id, detail=None)
-            q.unacked -= 1
-            self._after_settle(now, {q: None})
+            self._ack_one(now, *taken[0])
             return
         kind = _SETTLE_KINDS[method]
         detail = None if method == "basic.ack" else f"requeue={requeue}"
@@ -219,6 +218,19 @@ class Channel:
             else:
                 q.reject(now, entries)
         self._after_settle(now, dict.fromkeys(by_queue))
+
+    def _ack_one(self, now: float, tag: int, u: Unacked) -> None:
+        """Settle one acked delivery: ``_settle`` for a single ack, without the grouping."""
+        self._free(u)
+        e = u.entry
+        q = u.queue
+        self.broker.emit(now, K.ACK, actor=self.actor, msg=e.msg.id, copy=e.copy, queue=q.name,
+                         consumer=u.consumer.tag if u.consumer else None, delivery_tag=tag, channel=self.id)
+        q.unacked -= 1
+        if self.global_prefetch:
+            self._after_settle(now, {q: None})
+        elif not q.deleted and q.consumers:
+            q.dispatch(now)
 
     def commit_settlements(self, now: float) -> None:
         pending, self.tx_settles = self.tx_settles, []

@@ -83,11 +83,12 @@ class Queue:
         """Enqueue a routed copy; False when refused by reject-publish overflow."""
         b = self.broker
         copy = b.new_copy_id()
+        size = msg.size
         b.emit(now, K.ENQUEUE, msg=msg.id, copy=copy, queue=self.name, exchange=msg.exchange,
-               routing_key=msg.routing_key, size=msg.size)
+               routing_key=msg.routing_key, size=size)
         s = self.settings
         limited = s.max_length is not None or s.max_length_bytes is not None
-        if limited and s.overflow != "drop-head" and self.would_overflow(msg.size):
+        if limited and s.overflow != "drop-head" and self.would_overflow(size):
             probe = Entry(msg, copy, -1, now, None, 0)
             if s.overflow == "reject-publish-dlx" and s.dlx is not None:
                 self.dead_letter(now, probe, "maxlen")
@@ -110,7 +111,7 @@ class Queue:
                 self._rotate(c)
                 return True
         self.store.push(e)
-        self.ready_bytes += msg.size
+        self.ready_bytes += size
         if limited:
             self._enforce_limits(now)
         if self.has_msg_ttl:
