@@ -68,7 +68,7 @@ class PublishMethods(BrokerCore):
                 ch.on_return(Returned(312, "NO_ROUTE", exchange, routing_key, msg.properties, msg.body, msg.id))
         else:
             self.emit(now, K.ROUTE, msg=msg.id, exchange=exchange, detail=",".join(targets))
-            queues = self.queues
+            queues = self.topology.queues
             for name in targets:
                 if not queues[name].offer(now, msg, ttl_ms):
                     out.refused.append(name)

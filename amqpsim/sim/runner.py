@@ -160,7 +160,7 @@ def run(scenario: str | os.PathLike[str] | Scenario, seed: int | None = None, ev
     recorder = Recorder(keep=events)
     summarizer = Summarizer(exact=events, retain=_retain(sc, config), interval=_interval(sc, until),
                             max_bins=config.max_bins)
-    recorder.listeners.append(summarizer.feeder())
+    recorder.batch_listeners.append(summarizer.take)
     end = sc.duration if until is None else until if sc.duration is None else min(sc.duration, until)
     if progress is not None:
         recorder.listeners.append(_progress_listener(progress, end or _expected_end(sc)))
@@ -182,6 +182,7 @@ def run(scenario: str | os.PathLike[str] | Scenario, seed: int | None = None, ev
     t0 = time.perf_counter()
     try:
         sim_time = float(sim.env.now) if sim is not None else 0.0
+        recorder.flush()
         summarizer.finish(sim_time)
         result.summary = summarizer.summary(sc.name, seed, sim_time)
         if progress is not None:

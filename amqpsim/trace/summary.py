@@ -1,8 +1,9 @@
 """The run summary (SCENARIO-FORMAT.md, "What a run returns"), built from events only.
 
 :class:`Summarizer` is a recorder listener (a :class:`~amqpsim.trace.live.LiveLedger`
-plus per-interval time series). Attach it (or, faster, ``summarizer.feeder()``,
-which hands events over in small batches) to the recorder before the run, call
+plus per-interval time series). Attach it (or, faster, ``summarizer.take`` as a
+recorder *batch* listener, or ``summarizer.feeder()``, both of which take events in
+small batches) to the recorder before the run, flush the recorder, call
 :meth:`Summarizer.finish` with the end time, then :meth:`Summarizer.summary`.
 :func:`summarize` does all of that for a list of events.
 
@@ -88,12 +89,16 @@ class Summarizer(LiveLedger):
         return feed
 
     def flush(self) -> None:
-        buf = self._buffer
+        self.take(self._buffer)
+        self._buffer.clear()
+
+    def take(self, events: list[Event]) -> None:
+        """Process a batch of events (a recorder batch listener: ``recorder.batch_listeners``)."""
         route = K.ROUTE  # changes nothing here (it shares its publish's instant): skip it
-        for ev in buf:
+        call = self.__call__  # the bound method: faster to call than the instance
+        for ev in events:
             if ev[2] != route:
-                self(ev)
-        buf.clear()
+                call(ev)
 
     # ------------------------------------------------------------------ series
     def _new_queue(self, q: QueueStats) -> None:
