@@ -9,7 +9,7 @@ from ..trace.events import EventKind as K
 from .connection import command
 from .consumer import Channel, Consumer
 from .core import BrokerCore
-from .errors import ChannelError, ConnectionError_, q_res
+from .errors import AMQPError, ChannelError, ConnectionError_, q_res
 from .message import Delivery
 from .publish import PublishOutcome
 
@@ -78,9 +78,12 @@ class BasicMethods(BrokerCore):
             return None
         return ch.deliver(now, q, None, e, message_count=q.message_count(), get_no_ack=no_ack)
 
-    @command("basic.ack")
     def basic_ack(self, now: float, ch: Channel, delivery_tag: int = 0, multiple: bool = False) -> None:
-        ch.ack(now, delivery_tag, multiple)
+        try:  # what @command("basic.ack") does, spelled out (see .connection)
+            ch.ack(now, delivery_tag, multiple)
+        except AMQPError as err:
+            self.command_failed(now, ch, err, "basic.ack")
+            raise
 
     @command("basic.nack")
     def basic_nack(self, now: float, ch: Channel, delivery_tag: int = 0, multiple: bool = False,

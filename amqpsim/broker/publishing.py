@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..trace.events import EventKind as K
 from . import deadletter
-from .connection import command
 from .consumer import Channel
 from .core import BrokerCore
-from .errors import ChannelError, ConnectionError_, not_found_exchange, x_res
+from .errors import AMQPError, ChannelError, ConnectionError_, not_found_exchange, x_res
 from .message import EMPTY_PROPERTIES, Entry, Message, Properties, Returned
 from .publish import PublishOutcome, check_expiration, death_keys_of, routing_keys_of
 
@@ -23,11 +22,20 @@ if TYPE_CHECKING:
 
 
 class PublishMethods(BrokerCore):
-    @command("basic.publish")
     def basic_publish(self, now: float, ch: Channel, exchange: str, routing_key: str,
                       body: bytes | str = b"", properties: Properties | None = None, mandatory: bool = False,
                       immediate: bool = False, logical_id: Any = None) -> PublishOutcome:
         """Publish; in a transaction the message is only buffered (``outcome.pending``) until tx.commit."""
+        try:  # what @command("basic.publish") does, spelled out (see .connection)
+            return self._basic_publish(now, ch, exchange, routing_key, body, properties, mandatory, immediate,
+                                       logical_id)
+        except AMQPError as err:
+            self.command_failed(now, ch, err, "basic.publish")
+            raise
+
+    def _basic_publish(self, now: float, ch: Channel, exchange: str, routing_key: str, body: bytes | str,
+                       properties: Properties | None, mandatory: bool, immediate: bool,
+                       logical_id: Any) -> PublishOutcome:
         if immediate:
             raise ConnectionError_(540, "immediate=true")
         x = self.exchanges.get(exchange)
