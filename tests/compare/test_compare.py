@@ -15,8 +15,8 @@ from rich.console import Console
 
 import amqpsim
 from amqpsim.cli import main
-from amqpsim.study.compare import Comparison, compare, t_cdf, t_interval, t_quantile
 from amqpsim.scenario import load_scenario
+from amqpsim.study.compare import Comparison, compare, t_cdf, t_interval, t_quantile
 
 REPO = Path(__file__).resolve().parents[2]
 
