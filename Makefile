@@ -19,6 +19,7 @@ demo: $(STAMP)
 ## Every test: unit, property, scenario goldens, notebooks, conformance (skips without a broker
 ## unless AMQPSIM_REQUIRE_BROKER=1).
 test: $(STAMP)
+	$(BIN)/ruff check amqpsim tests benchmarks
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
