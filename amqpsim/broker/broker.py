@@ -56,14 +56,31 @@ class Broker(ConnectionMethods, ExchangeMethods, QueueMethods, BasicMethods, Pub
 
     # ================================================================ faults
     def set_alarm(self, now: float, active: bool, reason: str = "memory") -> None:
-        """A resource alarm: every connection gets connection.blocked / unblocked."""
+        """A resource alarm. As RabbitMQ 3.10 does (checked on 3.10.8), a connection is
+        blocked, and told so with connection.blocked, only when it *publishes* while the
+        alarm is on (see :meth:`reads_publish`); consume-only connections never are.
+        Clearing the alarm unblocks, with connection.unblocked, those that were blocked."""
         if self.alarm == active:
             return
         self.alarm = active
-        for conn in self.connections.values():
-            conn.blocked = active
-            conn.on_blocked(f"low on {reason}" if active else None)
+        self.alarm_reason = f"low on {reason}"
+        if not active:
+            for conn in list(self.connections.values()):
+                if conn.blocked:
+                    conn.blocked = False
+                    conn.on_blocked(None)
         self.emit(now, K.BLOCKED if active else K.UNBLOCKED, actor="broker", detail=reason)
+
+    def reads_publish(self, now: float, conn: Connection) -> bool:
+        """Whether the broker reads a publish from ``conn`` now. During an alarm it stops
+        reading a connection that publishes: the connection becomes blocked (notified once)
+        and the publish waits in the client until the alarm clears."""
+        if not self.alarm:
+            return True
+        if not conn.blocked:
+            conn.blocked = True
+            conn.on_blocked(self.alarm_reason)
+        return False
 
     def stop(self, now: float) -> None:
         """A node stop: connections forced closed (320); what is not durable is lost.

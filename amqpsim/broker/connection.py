@@ -80,7 +80,6 @@ class ConnectionMethods(BrokerCore):
         self._conn_seq += 1
         name = f"conn-{self._conn_seq}"
         conn = Connection(self, name, actor or name)
-        conn.blocked = self.alarm
         self.connections[name] = conn
         self.emit(now, K.CONNECTION_OPEN, actor=conn.actor, detail=name)
         return conn

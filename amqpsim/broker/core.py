@@ -52,6 +52,7 @@ class BrokerCore:
         self._conn_seq = 0
         self.running = True
         self.alarm = False
+        self.alarm_reason = "low on memory"
         self._losing = False  # a restart: removed copies are lost, not discarded
 
     # ================================================================ timers

@@ -199,7 +199,7 @@ class BlockingChannel(ChannelFrames, ConsumingMixin, TopologyMixin):
             self._invoke(lambda: broker.basic_publish(w.now, self._bch, exchange, routing_key, body, props,
                                                       mandatory))
 
-        if conn._outbox or conn._conn.blocked:
+        if conn._outbox or not broker.reads_publish(w.now, conn._conn):
             conn._outbox.append(send)  # the broker stops reading a publishing connection during an alarm
         else:
             send()

@@ -139,7 +139,8 @@ class Client:
     def on_blocked(self, gen: int, reason: str | None) -> None:
         """Override: connection.blocked (reason) / connection.unblocked (None)."""
 
-    @property
-    def blocked(self) -> bool:
+    def publish_held(self, now: float) -> bool:
+        """Whether a publish now has to wait: during an alarm the broker stops reading a
+        connection that publishes (it becomes blocked until the alarm clears)."""
         conn = self.conn
-        return conn is not None and conn.blocked
+        return conn is not None and not conn.broker.reads_publish(now, conn)

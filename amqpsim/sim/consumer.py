@@ -115,7 +115,7 @@ class ConsumerClient(Client):
             return  # aborted by a crash
         d = self.busy
         assert d is not None
-        if self.spec.reply and d.properties.reply_to is not None and self.blocked:
+        if self.spec.reply and d.properties.reply_to is not None and self.publish_held(self.sim.env.now):
             self.stalled = True  # the reply publish waits for connection.unblocked
             return
         self._finish(self.sim.env.now, d)

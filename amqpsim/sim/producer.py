@@ -104,7 +104,7 @@ class ProducerClient(Client):
             gap = next(gaps)
             if gap > 0:
                 yield timeout(gap)
-            while not self.up or self.blocked:
+            while not self.up or self.publish_held(env.now):
                 if self.stopped or self.failed:
                     break
                 yield self._wait()
@@ -114,7 +114,7 @@ class ProducerClient(Client):
                 self._republish(env.now)
             self._publish_new(env.now)
         while (self.to_retry or self.outstanding) and not self.failed:
-            if self.to_retry and self.up and not self.zombie and not self.blocked:
+            if self.to_retry and self.up and not self.zombie and not self.publish_held(env.now):
                 self._republish(env.now)
                 continue
             yield self._wait()

@@ -51,16 +51,22 @@ def test_restart_rearms_ttl(w: World) -> None:
 
 
 # ------------------------------------------------------------------ alarms
-def test_memory_alarm_blocks_and_unblocks_connections(w: World) -> None:
-    other = w.connect()
+def test_memory_alarm_blocks_only_connections_that_publish(w: World) -> None:
+    """RabbitMQ 3.10.8 (checked with pika's blocked callbacks): connection.blocked reaches a
+    connection only when it publishes during the alarm; a consume-only one never hears of it."""
+    consumer = w.connect()
     w.broker.set_alarm(w.now, True)
-    w.broker.set_alarm(w.now, True)  # no second notification
-    assert w.conn.blocked and other.blocked
-    assert w.conn.inbox == [("blocked", "low on memory")]
+    w.broker.set_alarm(w.now, True)  # no second alarm event
+    assert not w.conn.blocked and not consumer.blocked and w.conn.inbox == []
+    assert w.broker.reads_publish(w.now, w.conn) is False
+    assert w.broker.reads_publish(w.now, w.conn) is False  # notified once
+    assert w.conn.blocked and w.conn.inbox == [("blocked", "low on memory")]
     late = w.connect()
-    assert late.blocked
+    assert not late.blocked
     w.broker.set_alarm(w.now, False)
-    assert w.conn.inbox[-1] == ("blocked", None) and not other.blocked
+    assert w.conn.inbox[-1] == ("blocked", None) and not w.conn.blocked
+    assert consumer.inbox == [] and late.inbox == []
+    assert w.broker.reads_publish(w.now, w.conn) is True
     assert [e.kind for e in events(w.broker, K.BLOCKED, K.UNBLOCKED)] == [K.BLOCKED, K.UNBLOCKED]
 
 
