@@ -93,6 +93,7 @@ class ConnectionMethods(BrokerCore):
             self.close_connection(now, conn, err.reply_code, err.reply_text, by_broker=True)
             raise err
         ch = Channel(self, conn, number)
+        ch.opened_at = now
         conn.channels[number] = ch
         self.emit(now, K.CHANNEL_OPEN, actor=conn.actor, channel=ch.id)
         return ch

@@ -31,6 +31,7 @@ class BrokerCore:
         *,
         version: str = "3.10",
         consumer_timeout: float | None = 1800.0,
+        consumer_timeout_interval: float = 60.0,
         auto_ack_settles: bool = True,
         epoch: float = 1_767_225_600.0,
         seed: int = 0,
@@ -39,6 +40,7 @@ class BrokerCore:
         self.emit = self.recorder.emit
         self.version = version
         self.consumer_timeout = consumer_timeout
+        self.consumer_timeout_interval = consumer_timeout_interval  # 0: check at the exact instant
         self.auto_ack_settles = auto_ack_settles
         self.epoch = epoch
         self.rng = random.Random(seed)

@@ -123,10 +123,13 @@ class Topology(_Model):
 
 class Broker(_Model):
     """Which RabbitMQ to imitate. ``consumer_timeout`` (seconds, ``None`` = off)
-    defaults to 1800 on 3.10 and to off on 4.3 (classic queues have none there)."""
+    defaults to 1800 on 3.10 and to off on 4.3 (classic queues have none there).
+    ``consumer_timeout_interval``: how often a channel checks it (3.10: every 60 s;
+    0 = at the exact instant)."""
 
     version: Literal["3.10", "4.3"] = "3.10"
     consumer_timeout: Annotated[float, Field(gt=0)] | None = 1800.0
+    consumer_timeout_interval: Annotated[float, Field(ge=0)] = 60.0
 
     @model_validator(mode="before")
     @classmethod

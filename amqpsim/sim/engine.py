@@ -55,6 +55,7 @@ class Simulation:
         self.env = simpy.Environment()
         b = scenario.broker
         self.broker = Broker(self.recorder, version=b.version, consumer_timeout=b.consumer_timeout,
+                             consumer_timeout_interval=b.consumer_timeout_interval,
                              auto_ack_settles=False, seed=derive_seed(seed, "broker"))
         self.broker.on_schedule = self._on_broker_timer
         self._wakes: set[float] = set()

@@ -319,6 +319,7 @@ def test_consumer_ack_timeout(w: World) -> None:
 
 def test_ack_timeout_counts_from_the_oldest_unacked(w: World) -> None:
     w.broker.consumer_timeout = 10.0
+    w.broker.consumer_timeout_interval = 0  # checked at the exact instant
     w.declare("q")
     w.pub("q")
     d = w.get("q")
@@ -329,6 +330,26 @@ def test_ack_timeout_counts_from_the_oldest_unacked(w: World) -> None:
     w.at(14.9)
     assert w.ch.is_open
     w.at(15)
+    assert not w.ch.is_open
+
+
+def test_ack_timeout_is_checked_on_the_channel_tick(w: World) -> None:
+    """RabbitMQ 3.10.8 checks the ack timeout every 60 s on the channel's tick: measured with a
+    2 s consumer_timeout, the channel closed 60 s after the delivery."""
+    w.broker.consumer_timeout = 2.0
+    w.declare("q")
+    w.pub("q")
+    w.at(1)
+    w.get("q")
+    w.at(59.9)
+    assert w.ch.is_open
+    w.at(60)  # the first tick after delivery + 2 s (the channel opened at 0)
+    assert not w.ch.is_open
+    w.ch = w.broker.channel_open(w.now, w.conn)
+    w.get("q")  # redelivered; due at 62, the channel's first tick is at 120
+    w.at(119.9)
+    assert w.ch.is_open
+    w.at(120)
     assert not w.ch.is_open
 
 
