@@ -20,6 +20,7 @@ demo: $(STAMP)
 ## unless AMQPSIM_REQUIRE_BROKER=1).
 test: $(STAMP)
 	$(BIN)/ruff check amqpsim tests benchmarks
+	$(BIN)/mypy amqpsim
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
@@ -33,6 +34,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check amqpsim tests benchmarks
+	$(BIN)/mypy amqpsim
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .hypothesis

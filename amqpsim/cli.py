@@ -93,7 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return status
 
 
-def _console(args: argparse.Namespace) -> object:
+def _console(args: argparse.Namespace) -> Any:
     from rich.console import Console
 
     return Console(stderr=args.json == "-")
@@ -102,7 +102,7 @@ def _console(args: argparse.Namespace) -> object:
 class _SimProgress:
     """A rich progress bar over simulated time, shown once a run takes over half a second."""
 
-    def __init__(self, console: object, quiet: bool) -> None:
+    def __init__(self, console: Any, quiet: bool) -> None:
         self.console = console
         self.quiet = quiet
         self.bar: object | None = None

@@ -45,7 +45,7 @@ class BrokerCore:
         self.epoch = epoch
         self.rng = random.Random(seed)
         self.topology = Topology(strict_types=not version.startswith("3."))
-        self.timers: list[tuple[float, int, Callable[[float], None]]] = []
+        self.timers: list[tuple[float, int, Callable[[float], None], Callable[[], bool] | None]] = []
         self._timer_seq = 0
         self.on_schedule: Callable[[float], None] | None = None
         self.msg_ids = 0
@@ -111,3 +111,4 @@ class BrokerCore:
         def _publish(self, now: float, ch: Channel, msg: Message, ttl_ms: int | None,
                      mandatory: bool) -> PublishOutcome: ...
         def dead_letter_publish(self, now: float, source: Queue, e: Entry, reason: str) -> None: ...
+        def reads_publish(self, now: float, conn: Connection) -> bool: ...
