@@ -286,11 +286,8 @@ class LiveLedger(LogicalTracker):
             q.depth -= 1
         else:
             q.out -= 1
-        c = cp[4]
-        if c is not None:
-            c.held -= 1
-            if c.held == 0:
-                c.busy += self.now - c.since
+        if cp[4] is not None:
+            self._release(cp[4])
         self.fates[fate] += 1
         q.fates[fate] += 1
         msg: Msg = cp[0]
