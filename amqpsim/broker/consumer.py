@@ -14,6 +14,7 @@ to ``channel.inbox`` so a client can poll.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ _SETTLE_KINDS = {"basic.ack": K.ACK, "basic.nack": K.NACK, "basic.reject": K.REJ
 
 class Consumer:
     __slots__ = ("tag", "channel", "queue", "no_ack", "prefetch", "priority", "exclusive", "arguments",
-                 "unacked", "actor")
+                 "unacked", "actor", "window")
 
     def __init__(self, tag: str, channel: Channel, queue: Queue, *, no_ack: bool, prefetch: int,
                  priority: int, exclusive: bool, arguments: dict[str, Any]) -> None:
@@ -46,14 +47,15 @@ class Consumer:
         self.arguments = arguments
         self.unacked = 0
         self.actor = channel.actor
+        #: how many unacked deliveries it may hold (its prefetch; unlimited: no prefetch or no-ack)
+        self.window = prefetch if prefetch and not no_ack else sys.maxsize
 
     def can_take(self) -> bool:
-        if self.no_ack:
-            return True
-        if self.prefetch and self.unacked >= self.prefetch:
+        """Whether its prefetch window (and the channel's global one, 3.10) has room."""
+        if self.unacked >= self.window:
             return False
         ch = self.channel
-        return not (ch.global_prefetch and ch.unacked_count >= ch.global_prefetch)
+        return self.no_ack or not ch.global_prefetch or ch.unacked_count < ch.global_prefetch
 
     def __repr__(self) -> str:
         return f"Consumer({self.tag!r} on {self.queue.name!r})"

@@ -51,10 +51,11 @@ class Message:
     death_keys: tuple[str, ...] = ()
     #: set by producers in the simulation: the logical message (kept across republishes)
     logical_id: Any = None
+    #: the body's size in bytes
+    size: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def size(self) -> int:
-        return len(self.body)
+    def __post_init__(self) -> None:
+        self.size = len(self.body)
 
     @property
     def persistent(self) -> bool:

@@ -75,7 +75,8 @@ class PublishMethods(BrokerCore):
                           routing_key=routing_key, reply_code=312, channel=ch.id)
                 ch.on_return(Returned(312, "NO_ROUTE", exchange, routing_key, msg.properties, msg.body, msg.id))
         else:
-            self.emit(now, K.ROUTE, msg=msg.id, exchange=exchange, detail=",".join(targets))
+            if self.recorder.routes:
+                self.emit(now, K.ROUTE, msg=msg.id, exchange=exchange, detail=",".join(targets))
             queues = self.topology.queues
             for name in targets:
                 if not queues[name].offer(now, msg, ttl_ms):
@@ -106,6 +107,8 @@ class PublishMethods(BrokerCore):
                 self.emit(now, K.UNROUTABLE, msg=msg.id, exchange=dlx, routing_key=msg.routing_key,
                           detail="dead-letter")
             return
-        self.emit(now, K.ROUTE, msg=msg.id, exchange=dlx, routing_key=msg.routing_key, detail=",".join(targets))
+        if self.recorder.routes:
+            self.emit(now, K.ROUTE, msg=msg.id, exchange=dlx, routing_key=msg.routing_key,
+                      detail=",".join(targets))
         for name in targets:
             self.queues[name].offer(now, msg, None)

@@ -232,8 +232,8 @@ class Queue:
         if self.settings.single_active:
             c = self.active
             return c if c is not None and c.can_take() else None
-        for c in self.consumers:
-            if c.can_take():
+        for c in self.consumers:  # can_take(), its first test inlined (this runs per message)
+            if c.unacked < c.window and (not c.channel.global_prefetch or c.can_take()):
                 return c
         return None
 

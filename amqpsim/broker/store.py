@@ -15,44 +15,33 @@ from collections.abc import Iterator
 from .message import Entry
 
 
-class FifoStore:
-    __slots__ = ("items",)
+class FifoStore(deque):  # type: ignore[type-arg]
+    """A FIFO of entries: a ``deque`` (so ``len`` and truth tests cost no Python call)
+    whose ``pop`` takes the *head* (the store interface every store shares)."""
 
-    def __init__(self) -> None:
-        self.items: deque[Entry] = deque()
+    __slots__ = ()
 
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def push(self, e: Entry) -> None:
-        self.items.append(e)
+    push = deque.append
+    pop = deque.popleft  # type: ignore[assignment]
+    push_front = deque.appendleft
 
     def peek(self) -> Entry | None:
-        return self.items[0] if self.items else None
-
-    def pop(self) -> Entry:
-        return self.items.popleft()
-
-    def push_front(self, e: Entry) -> None:
-        self.items.appendleft(e)
+        return self[0] if self else None
 
     def insert_by_seq(self, e: Entry) -> None:
-        items = self.items
-        if not items or e.seq < items[0].seq:
-            items.appendleft(e)
-        elif e.seq > items[-1].seq:
-            items.append(e)
+        if not self or e.seq < self[0].seq:
+            self.appendleft(e)
+        elif e.seq > self[-1].seq:
+            self.append(e)
         else:
-            tmp = list(items)
+            tmp = list(self)
             insort(tmp, e, key=lambda x: x.seq)
-            self.items = deque(tmp)
+            deque.clear(self)
+            self.extend(tmp)
 
-    def __iter__(self) -> Iterator[Entry]:
-        return iter(self.items)
-
-    def clear(self) -> list[Entry]:
-        out = list(self.items)
-        self.items.clear()
+    def clear(self) -> list[Entry]:  # type: ignore[override]
+        out = list(self)
+        deque.clear(self)
         return out
 
 
@@ -70,7 +59,7 @@ class PriorityStore:
 
     def _top(self) -> FifoStore | None:
         for level in reversed(self.levels):
-            if level.items:
+            if level:
                 return level
         return None
 
@@ -118,7 +107,10 @@ class QuorumStore(FifoStore):
         self.returns: deque[Entry] = deque()
 
     def __len__(self) -> int:
-        return len(self.items) + len(self.returns)
+        return deque.__len__(self) + len(self.returns)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
 
     def push_return(self, e: Entry) -> None:
         self.returns.append(e)
@@ -126,17 +118,17 @@ class QuorumStore(FifoStore):
     def peek(self) -> Entry | None:
         if self.returns:
             return self.returns[0]
-        return self.items[0] if self.items else None
+        return self[0] if deque.__len__(self) else None
 
-    def pop(self) -> Entry:
-        return self.returns.popleft() if self.returns else self.items.popleft()
+    def pop(self) -> Entry:  # type: ignore[override]
+        return self.returns.popleft() if self.returns else self.popleft()
 
     def __iter__(self) -> Iterator[Entry]:
         yield from self.returns
-        yield from self.items
+        yield from deque.__iter__(self)
 
-    def clear(self) -> list[Entry]:
+    def clear(self) -> list[Entry]:  # type: ignore[override]
         out = list(self)
-        self.items.clear()
+        deque.clear(self)
         self.returns.clear()
         return out

@@ -157,7 +157,7 @@ def run(scenario: str | os.PathLike[str] | Scenario, seed: int | None = None, ev
     seed = sc.seed if seed is None else seed
     config = config or SimConfig()
 
-    recorder = Recorder(keep=events)
+    recorder = Recorder(keep=events, routes=events)  # the summary needs no route events
     summarizer = Summarizer(exact=events, retain=_retain(sc, config), interval=_interval(sc, until),
                             max_bins=config.max_bins)
     recorder.batch_listeners.append(summarizer.take)

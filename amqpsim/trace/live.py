@@ -110,22 +110,37 @@ class LiveLedger(LogicalTracker):
 
     # ------------------------------------------------------------------ driving
     def __call__(self, ev: Any) -> None:
-        """Take one :class:`~amqpsim.trace.events.Event` (read by position, for speed)."""
+        """Take one :class:`~amqpsim.trace.events.Event` (or a plain tuple of its fields)."""
         t = ev[0]
+        if t != self.now or ((self.dirty or self.pending_final) and ev[2] not in _CASCADE):
+            self._advance(t)
+        h = self._handlers.get(ev[2])
+        if h is not None:
+            h(ev)
+
+    def take(self, rows: list[Any]) -> None:
+        """Take a batch of events (a recorder batch listener): :meth:`__call__` for each, inlined."""
+        handlers = self._handlers
+        cascade = _CASCADE
+        for ev in rows:
+            t = ev[0]
+            if t != self.now or ((self.dirty or self.pending_final) and ev[2] not in cascade):
+                self._advance(t)
+            h = handlers.get(ev[2])
+            if h is not None:
+                h(ev)
+
+    def _advance(self, t: float) -> None:
+        """Before an event at ``t``: commit the last cascade, move the clock, close intervals."""
+        if self.dirty or self.pending_final:
+            self.commit()
         if t != self.now:
-            if self.dirty or self.pending_final:
-                self.commit()
             if t > self.now:
                 self.now = t
             if self.recent:
                 self._prune()
             if t >= self.edge:
                 self._close_until(t)
-        elif (self.dirty or self.pending_final) and ev[2] not in _CASCADE:
-            self.commit()
-        h = self._handlers.get(ev[2])
-        if h is not None:
-            h(ev)
 
     def _close_until(self, t: float) -> None:
         """Hook: close time-series intervals ending at or before ``t``."""

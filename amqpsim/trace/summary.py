@@ -49,7 +49,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .events import Event
-from .events import EventKind as K
 from .live import FATES, RATES, LiveLedger, QueueStats
 
 MESSAGE_KEYS = ("published", "confirmed", "nacked", "returned", "unroutable", "routed_copies",
@@ -91,14 +90,6 @@ class Summarizer(LiveLedger):
     def flush(self) -> None:
         self.take(self._buffer)
         self._buffer.clear()
-
-    def take(self, events: list[Event]) -> None:
-        """Process a batch of events (a recorder batch listener: ``recorder.batch_listeners``)."""
-        route = K.ROUTE  # changes nothing here (it shares its publish's instant): skip it
-        call = self.__call__  # the bound method: faster to call than the instance
-        for ev in events:
-            if ev[2] != route:
-                call(ev)
 
     # ------------------------------------------------------------------ series
     def _new_queue(self, q: QueueStats) -> None:
