@@ -225,11 +225,14 @@ class Channel:
 
     def _ack_one(self, now: float, tag: int, u: Unacked) -> None:
         """Settle one acked delivery: ``_settle`` for a single ack, without the grouping."""
-        self._free(u)
+        c = u.consumer
+        if c is not None:  # self._free(u), inlined
+            c.unacked -= 1
+            self.unacked_count -= 1
         e = u.entry
         q = u.queue
         self.broker.emit(now, K.ACK, actor=self.actor, msg=e.msg.id, copy=e.copy, queue=q.name,
-                         consumer=u.consumer.tag if u.consumer else None, delivery_tag=tag, channel=self.id)
+                         consumer=c.tag if c else None, delivery_tag=tag, channel=self.id)
         q.unacked -= 1
         if self.global_prefetch:
             self._after_settle(now, {q: None})

@@ -35,7 +35,7 @@ class Properties:
 EMPTY_PROPERTIES = Properties()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Message:
     """One published message, shared by all the queues it was routed to."""
 
@@ -52,10 +52,23 @@ class Message:
     #: set by producers in the simulation: the logical message (kept across republishes)
     logical_id: Any = None
     #: the body's size in bytes
-    size: int = field(init=False, repr=False, compare=False)
+    size: int = field(default=0, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        self.size = len(self.body)
+    def __init__(self, id: int, exchange: str, routing_key: str, body: bytes,  # noqa: A002
+                 properties: Properties | None = None, published_at: float = 0.0,
+                 routing_keys: tuple[str, ...] = (), death_keys: tuple[str, ...] = (),
+                 logical_id: Any = None) -> None:
+        # written out (not generated) so that ``size`` is set without a __post_init__ call
+        self.id = id
+        self.exchange = exchange
+        self.routing_key = routing_key
+        self.body = body
+        self.properties = Properties() if properties is None else properties
+        self.published_at = published_at
+        self.routing_keys = routing_keys
+        self.death_keys = death_keys
+        self.logical_id = logical_id
+        self.size = len(body)
 
     @property
     def persistent(self) -> bool:

@@ -26,35 +26,30 @@ class PublishMethods(BrokerCore):
                       body: bytes | str = b"", properties: Properties | None = None, mandatory: bool = False,
                       immediate: bool = False, logical_id: Any = None) -> PublishOutcome:
         """Publish; in a transaction the message is only buffered (``outcome.pending``) until tx.commit."""
-        try:  # what @command("basic.publish") does, spelled out (see .connection)
-            return self._basic_publish(now, ch, exchange, routing_key, body, properties, mandatory, immediate,
-                                       logical_id)
+        try:  # what @command("basic.publish") does, spelled out (see .connection): this runs per message
+            if immediate:
+                raise ConnectionError_(540, "immediate=true")
+            x = self.topology.exchanges.get(exchange)
+            if x is None:
+                raise not_found_exchange(exchange, "basic.publish")
+            if x.internal:
+                raise ChannelError(403, f"cannot publish to internal {x_res(exchange)}")
+            props = properties if properties is not None else EMPTY_PROPERTIES
+            ttl_ms = None if props.expiration is None else check_expiration(props.expiration)
+            if isinstance(body, str):
+                body = body.encode()
+            self.msg_ids += 1
+            headers = props.headers
+            rks = (routing_key,) if not headers else routing_keys_of(routing_key, headers)
+            msg = Message(self.msg_ids, exchange, routing_key, body, props, now, rks,
+                          rks if len(rks) == 1 else death_keys_of(routing_key, headers), logical_id)
+            if ch.tx_mode:
+                ch.tx_publishes.append((msg, ttl_ms, mandatory))
+                return PublishOutcome(msg.id, 0, (), pending=True)
+            return self._publish(now, ch, msg, ttl_ms, mandatory)
         except AMQPError as err:
             self.command_failed(now, ch, err, "basic.publish")
             raise
-
-    def _basic_publish(self, now: float, ch: Channel, exchange: str, routing_key: str, body: bytes | str,
-                       properties: Properties | None, mandatory: bool, immediate: bool,
-                       logical_id: Any) -> PublishOutcome:
-        if immediate:
-            raise ConnectionError_(540, "immediate=true")
-        x = self.exchanges.get(exchange)
-        if x is None:
-            raise not_found_exchange(exchange, "basic.publish")
-        if x.internal:
-            raise ChannelError(403, f"cannot publish to internal {x_res(exchange)}")
-        props = properties if properties is not None else EMPTY_PROPERTIES
-        ttl_ms = None if props.expiration is None else check_expiration(props.expiration)
-        if isinstance(body, str):
-            body = body.encode()
-        self.msg_ids += 1
-        rks = routing_keys_of(routing_key, props.headers)
-        msg = Message(self.msg_ids, exchange, routing_key, body, props, now, rks,
-                      rks if len(rks) == 1 else death_keys_of(routing_key, props.headers), logical_id)
-        if ch.tx_mode:
-            ch.tx_publishes.append((msg, ttl_ms, mandatory))
-            return PublishOutcome(msg.id, 0, (), pending=True)
-        return self._publish(now, ch, msg, ttl_ms, mandatory)
 
     def _publish(self, now: float, ch: Channel, msg: Message, ttl_ms: int | None,
                  mandatory: bool) -> PublishOutcome:

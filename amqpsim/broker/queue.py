@@ -82,7 +82,8 @@ class Queue:
     def offer(self, now: float, msg: Message, ttl_ms: int | None) -> bool:
         """Enqueue a routed copy; False when refused by reject-publish overflow."""
         b = self.broker
-        copy = b.new_copy_id()
+        b.copy_ids += 1  # b.new_copy_id(), inlined
+        copy = b.copy_ids
         size = msg.size
         b.emit(now, K.ENQUEUE, msg=msg.id, copy=copy, queue=self.name, exchange=msg.exchange,
                routing_key=msg.routing_key, size=size)

@@ -77,6 +77,8 @@ class ProducerClient(Client):
         self.varying = (prio is not None and not isinstance(prio, Constant)) or spec.correlation
         self.static_props = None if self.varying else self._props(self.fixed_priority, 0)
         self.fast = self.static_props is not None and not spec.confirms
+        # read per publish: plain attributes are faster to read than the pydantic model's
+        self.exchange, self.mandatory, self.priority = spec.exchange, spec.mandatory, spec.priority
         self.fixed_body = None if self.fixed_size is None else sim.body(self.fixed_size)
 
     def _props(self, priority: int | None, n: int) -> Properties:
@@ -100,11 +102,12 @@ class ProducerClient(Client):
         gaps = spec.rate.gaps(self.rng_gaps)
         count = spec.count
         timeout = env.timeout
+        broker = self.sim.broker
         while count is None or self.sent < count:
             gap = next(gaps)
             if gap > 0:
                 yield timeout(gap)
-            while not self.up or self.publish_held(env.now):
+            while not self.up or (broker.alarm and self.publish_held(env.now)):
                 if self.stopped or self.failed:
                     break
                 yield self._wait()
@@ -140,14 +143,14 @@ class ProducerClient(Client):
         key = self.fixed_key if self.fixed_key is not None else spec.routing_key.sample(rng)  # type: ignore[union-attr]
         size = self.fixed_size if self.fixed_size is not None else spec.size.sample_int(rng)
         prio = self.fixed_priority
-        if spec.priority is not None and prio is None:
-            prio = spec.priority.sample_int(rng)
+        if self.priority is not None and prio is None:
+            prio = self.priority.sample_int(rng)
         ch = self.ch
         if self.fast and ch is not None and not self.zombie:  # no confirms, nothing varies
             body = self.fixed_body if self.fixed_body is not None else self.sim.body(size)
             try:
-                self.sim.broker.basic_publish(now, ch, spec.exchange, key, body, self.static_props,
-                                              spec.mandatory)
+                self.sim.broker.basic_publish(now, ch, self.exchange, key, body, self.static_props,
+                                              self.mandatory)
             except AMQPError:
                 pass  # the broker closed the channel (recorded); this message is gone
             return

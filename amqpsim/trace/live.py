@@ -16,7 +16,8 @@ Broker state changes happen in *cascades* at one instant (a publish routes,
 enqueues, delivers; a requeue may drop the head). Queue maxima are only
 *committed* between cascades, so a copy that went straight to an idle consumer
 never counts toward a queue's depth (as in RabbitMQ); a dead-lettered message is
-not finished while its new copies are being routed.
+not finished while its new copies are being routed. Only a queue whose depth went past its
+maximum needs a commit (``dirty``): a depth at or below the maximum changes nothing.
 """
 
 from __future__ import annotations
@@ -244,7 +245,7 @@ class LiveLedger(LogicalTracker):
         q = self.queues.get(name) or self.queue(name)
         q.enqueued += 1
         q.depth += 1
-        if not q.dirty:
+        if q.depth > q.max_depth and not q.dirty:  # a new maximum, if it lasts to the commit
             q.dirty = True
             self.dirty.append(q)
         msg = self.msgs.get(ev[4])
@@ -381,7 +382,7 @@ class LiveLedger(LogicalTracker):
         if cp[3] != READY:
             q.out -= 1
             q.depth += 1
-            if not q.dirty:
+            if q.depth > q.max_depth and not q.dirty:
                 q.dirty = True
                 self.dirty.append(q)
         cp[3] = READY
