@@ -24,7 +24,12 @@ Prints, for this machine:
 Every case runs in its own fresh Python process (so one case's heap does not
 affect the next). Rates use the process's **CPU time**, which other load on the
 machine disturbs much less than wall-clock time; the wall-clock rate is shown
-too. ``--json FILE`` also writes the figures as JSON.
+too. On a shared virtual machine even CPU time varies by 10-30 % from run to run,
+so each M/M/4 case runs ``--repeat`` times (default 3), the cases interleaved, and
+the fastest run counts (as ``timeit`` does). ``--instructions`` adds a figure no
+neighbour can disturb: instructions per message counted by valgrind's callgrind,
+``(I(2n) - I(n)) / n`` with n = 10,000 (start-up cancels out). ``--json FILE``
+also writes the figures as JSON.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ import json
 import os
 import platform
 import random
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -122,13 +129,14 @@ def case_skeleton(n: int) -> dict[str, Any]:
 
 
 def case_no_stats(n: int) -> dict[str, Any]:
-    """amqpsim's broker and clients with a recorder that keeps nothing and has no listener."""
+    """amqpsim's broker and clients with a recorder that keeps nothing and has no listener
+    (and, as in a summary-only run, no route events)."""
     from amqpsim.sim.engine import Simulation
     from amqpsim.trace.events import Recorder
 
     sc = mm4_scenario(n)
     with _clock() as c:
-        Simulation(sc, 1, Recorder(keep=False)).build().run()
+        Simulation(sc, 1, Recorder(keep=False, routes=False)).build().run()
     return {**c.result, "messages": n, "mean_wait": float("nan")}
 
 
@@ -183,6 +191,27 @@ def run_case(name: str, n: int) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def best_of(name: str, n: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    r = min(runs, key=lambda x: x["cpu"])
+    return {**r, "repeats": [x["cpu"] for x in runs]}
+
+
+def instructions(name: str, n: int = 10_000) -> float | None:
+    """Instructions per message of a case, counted by callgrind (None without valgrind)."""
+    if shutil.which("valgrind") is None:
+        return None
+
+    def count(k: int) -> int:
+        proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                               __file__, "--case", name, str(k)], capture_output=True, text=True, cwd=ROOT)
+        m = re.search(r"Collected : (\d+)", proc.stderr)
+        if proc.returncode or m is None:
+            raise RuntimeError(f"callgrind of {name} ({k}) failed:\n{proc.stderr[-2000:]}")
+        return int(m.group(1))
+
+    return (count(2 * n) - count(n)) / n
+
+
 def rate(r: dict[str, Any], key: str = "cpu") -> float:
     return r["messages"] / r[key] if r[key] > 0 else float("inf")
 
@@ -192,6 +221,10 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke test, ~1 minute)")
     ap.add_argument("--huge", action="store_true", help="also run 10^7 messages, summary only (long)")
     ap.add_argument("--json", metavar="FILE", help="write the figures as JSON")
+    ap.add_argument("--repeat", type=int, default=3, metavar="R",
+                    help="runs of each M/M/4 case; the fastest counts (default 3)")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count instructions per message with valgrind (a few minutes)")
     ap.add_argument("--case", nargs=2, metavar=("NAME", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.case:
@@ -208,8 +241,13 @@ def main() -> int:
 
     print(f"M/M/{SERVERS} work queue, lambda={LAM}/s, mu={MU}/s (utilisation {LAM / (SERVERS * MU):.1f}), "
           f"{n:,} messages")
-    mm = res["mm4"] = {name: run_case(name, n) for name in ("amqpsim-summary", "amqpsim-events", "simpy", "ciw",
-                                                            "no-stats", "skeleton")}
+    names = ("amqpsim-summary", "amqpsim-events", "simpy", "ciw", "no-stats", "skeleton")
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for _ in range(max(args.repeat, 1)):  # interleaved: a slow spell of the machine hits every case
+        for name in names:
+            runs[name].append(run_case(name, n))
+    mm = res["mm4"] = {name: best_of(name, n, runs[name]) for name in names}
+    print(f"  (fastest of {max(args.repeat, 1)} runs each)")
     simpy_rate, ciw_rate = rate(mm["simpy"]), rate(mm["ciw"])
     print(f"  {'model':<34}{'msg/s':>10} {'(wall)':>10}{'x SimPy':>9}{'x Ciw':>7}{'mean wait':>11}")
     labels = {"amqpsim-summary": "amqpsim, summary only", "amqpsim-events": "amqpsim, full event log",
@@ -220,9 +258,18 @@ def main() -> int:
         print(f"  {label:<34}{rate(r):>10,.0f} {'(' + format(rate(r, 'wall'), ',.0f') + ')':>10}"
               f"{rate(r) / simpy_rate:>9.2f}{rate(r) / ciw_rate:>7.2f}{r['mean_wait']:>11.3f}")
     us = {name: 1e6 * r["cpu"] / r["messages"] for name, r in mm.items()}
-    print(f"  CPU per message: SimPy kernel {us['skeleton']:.1f} us + broker, clients and 5 event records "
+    print(f"  CPU per message: SimPy kernel {us['skeleton']:.1f} us + broker, clients and 4 event records "
           f"{us['no-stats'] - us['skeleton']:.1f} us + summary statistics {us['amqpsim-summary'] - us['no-stats']:.1f}"
           f" us = {us['amqpsim-summary']:.1f} us (plain SimPy: {us['simpy']:.1f} us, Ciw: {us['ciw']:.1f} us)")
+
+    if args.instructions:
+        ins = res["instructions"] = {name: instructions(name) for name in ("amqpsim-summary", "amqpsim-events",
+                                                                           "simpy", "ciw")}
+        if ins["simpy"] is None:
+            print("  instructions: valgrind not found")
+        else:
+            print("  instructions per message (callgrind): " + ", ".join(
+                f"{name} {v:,.0f} ({ins['simpy'] / v:.2f}x SimPy)" for name, v in ins.items() if v))
 
     print(f"\nTopic routing: benchmarks/topic_routing.py --messages {topic_n:,}")
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "topic_routing.py"), "--messages",

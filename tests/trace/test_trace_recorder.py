@@ -1,0 +1,62 @@
+"""The recorder: what a summary-only run leaves out, and what it hands its listeners."""
+
+from __future__ import annotations
+
+import amqpsim
+from amqpsim.sim import Simulation
+from amqpsim.trace.events import FIELDS, Event, EventKind, Recorder
+
+SCENARIO = {
+    "name": "fanout-and-direct",
+    "topology": {"exchanges": [{"name": "fan", "type": "fanout"}],
+                 "queues": [{"name": "a"}, {"name": "b", "arguments": {"x-max-length": 3}}],
+                 "bindings": [{"source": "fan", "destination": "a"}, {"source": "fan", "destination": "b"}]},
+    "producers": [{"name": "p", "exchange": "fan", "routing_key": "", "rate": {"poisson": 20}, "count": 300},
+                  {"name": "d", "exchange": "", "routing_key": "a", "rate": {"constant": 5}, "count": 50}],
+    "consumers": [{"name": "wa", "queue": "a", "instances": 2, "prefetch": 1,
+                   "service_time": {"exponential": 0.08}},
+                  {"name": "wb", "queue": "b", "prefetch": 2, "service_time": {"exponential": 0.3}}],
+}
+
+
+def _rows(recorder: Recorder) -> list[tuple]:
+    rows: list[tuple] = []
+    recorder.batch_listeners.append(rows.extend)
+    Simulation(amqpsim.load_scenario(SCENARIO), 3, recorder).build().run()
+    recorder.flush()
+    return rows
+
+
+def test_without_routes_the_log_is_the_full_log_minus_its_route_events():
+    full = _rows(Recorder(keep=True))
+    lean = _rows(Recorder(keep=False, routes=False))
+    assert any(r[2] == EventKind.ROUTE for r in full)
+    assert not any(r[2] == EventKind.ROUTE for r in lean)
+
+    def without_seq(rows: list[tuple]) -> list[tuple]:
+        return [(r[0], *r[2:]) for r in rows if r[2] != EventKind.ROUTE]
+
+    assert without_seq(lean) == without_seq(full)
+    assert [r[1] for r in lean] == list(range(1, len(lean) + 1))  # still numbered without gaps
+
+
+def test_rows_are_plain_tuples_unless_someone_keeps_or_listens():
+    lean = _rows(Recorder(keep=False))
+    assert lean and all(type(r) is tuple and len(r) == len(FIELDS) for r in lean)
+    kept = _rows(Recorder(keep=True))
+    assert all(type(r) is Event for r in kept)
+    listened = Recorder(keep=False)
+    seen: list[Event] = []
+    listened.listeners.append(seen.append)
+    rows = _rows(listened)
+    assert seen == rows and all(type(r) is Event for r in seen)
+
+
+def test_a_summary_only_run_counts_what_a_logged_run_counts():
+    logged = amqpsim.run(SCENARIO, seed=5, events=True).summary
+    lean = amqpsim.run(SCENARIO, seed=5, events=False).summary
+    assert lean["messages"] == logged["messages"] and lean["messages"]["dropped_overflow"] > 0
+    for name, q in logged["queues"].items():
+        same = {k: v for k, v in q.items() if k != "wait"}
+        assert {k: v for k, v in lean["queues"][name].items() if k != "wait"} == same
+    assert lean["queues"]["b"]["max_depth"] == 3
