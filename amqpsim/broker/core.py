@@ -81,10 +81,6 @@ class BrokerCore:
             when, _, fn, _alive = heapq.heappop(timers)
             fn(when)
 
-    def new_copy_id(self) -> int:
-        self.copy_ids += 1
-        return self.copy_ids
-
     def _token(self, prefix: str) -> str:
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
         return prefix + "".join(self.rng.choice(alphabet) for _ in range(22))

@@ -82,7 +82,7 @@ class Queue:
     def offer(self, now: float, msg: Message, ttl_ms: int | None) -> bool:
         """Enqueue a routed copy; False when refused by reject-publish overflow."""
         b = self.broker
-        b.copy_ids += 1  # b.new_copy_id(), inlined
+        b.copy_ids += 1  # copy ids are unique per broker; only offer() assigns them
         copy = b.copy_ids
         size = msg.size
         b.emit(now, K.ENQUEUE, msg=msg.id, copy=copy, queue=self.name, exchange=msg.exchange,

@@ -109,9 +109,6 @@ class QuorumStore(FifoStore):
     def __len__(self) -> int:
         return deque.__len__(self) + len(self.returns)
 
-    def __bool__(self) -> bool:
-        return len(self) > 0
-
     def push_return(self, e: Entry) -> None:
         self.returns.append(e)
 

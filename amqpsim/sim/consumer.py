@@ -165,7 +165,7 @@ class ConsumerClient(Client):
         self.busy_ch = None
         if self.buffer:
             self._start(self.buffer.popleft())
-        elif self.sim.drain:
+        else:
             self._idle()
 
     def _idle(self) -> None:
