@@ -22,6 +22,7 @@ maximum needs a commit (``dirty``): a depth at or below the maximum changes noth
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .events import Event
@@ -112,15 +113,10 @@ class LiveLedger(LogicalTracker):
     # ------------------------------------------------------------------ driving
     def __call__(self, ev: Any) -> None:
         """Take one :class:`~amqpsim.trace.events.Event` (or a plain tuple of its fields)."""
-        t = ev[0]
-        if t != self.now or ((self.dirty or self.pending_final) and ev[2] not in _CASCADE):
-            self._advance(t)
-        h = self._handlers.get(ev[2])
-        if h is not None:
-            h(ev)
+        self.take((ev,))
 
-    def take(self, rows: list[Any]) -> None:
-        """Take a batch of events (a recorder batch listener): :meth:`__call__` for each, inlined."""
+    def take(self, rows: Iterable[Any]) -> None:
+        """Take events in order (a recorder batch listener); rows are read by position."""
         handlers = self._handlers
         cascade = _CASCADE
         for ev in rows:
