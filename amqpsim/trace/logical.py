@@ -156,6 +156,7 @@ class LogicalTracker:
         if lg is msg and not self.retain and not lg.refs and not lg.watched \
                 and lg.lost is None and lg.dup is None and type(lg.routed) is str:
             lg.classified = True  # the common case of _classify, inlined
+            msg.root = None  # type: ignore[assignment]  # no cycle: freed at once, not by the GC
             j = self.jepsen
             j["messages"] += 1
             if lg.acked is not None:
