@@ -61,16 +61,6 @@ class Consumer:
         return f"Consumer({self.tag!r} on {self.queue.name!r})"
 
 
-class Unacked:
-    __slots__ = ("entry", "queue", "consumer", "delivered_at")
-
-    def __init__(self, entry: Entry, queue: Queue, consumer: Consumer | None, delivered_at: float) -> None:
-        self.entry = entry
-        self.queue = queue
-        self.consumer = consumer
-        self.delivered_at = delivered_at
-
-
 def _append(inbox: list) -> Callable[..., None]:
     return lambda *item: inbox.append(item)
 
@@ -84,7 +74,7 @@ class Channel:
         self.actor = connection.actor
         self.is_open = True
         self.next_tag = 0
-        self.unacked: dict[int, Unacked] = {}
+        self.unacked: dict[int, Entry] = {}
         self.unacked_count = 0  # manual-ack deliveries to consumers (for global prefetch)
         self.consumers: dict[str, Consumer] = {}
         self.prefetch_count = 0  # for consumers created after basic.qos(global=False)
@@ -93,7 +83,7 @@ class Channel:
         self.publish_seq = 0
         self.tx_mode = False
         self.tx_publishes: list[tuple[Any, ...]] = []  # (message, ttl_ms, mandatory) until tx.commit
-        self.tx_settles: list[tuple[str, bool, list[tuple[int, Unacked]]]] = []  # (method, requeue, taken)
+        self.tx_settles: list[tuple[str, bool, list[tuple[int, Entry]]]] = []  # (method, requeue, taken)
         self.last_queue: str | None = None  # queue.declare "" remembers the last name
         self.timeout_armed: float | None = None
         self.opened_at = 0.0  # set by channel.open; the ack-timeout checks tick from here
@@ -110,9 +100,9 @@ class Channel:
 
     def outstanding(self) -> list[Entry]:
         """Every copy this channel holds: unacked, and settled in an uncommitted transaction."""
-        out = [u.entry for u in self.unacked.values()]
+        out = list(self.unacked.values())
         for _method, _requeue, taken in self.tx_settles:
-            out += [u.entry for _t, u in taken]
+            out += [u for _t, u in taken]
         return out
 
     # ---------------------------------------------------------------- delivery
@@ -145,7 +135,10 @@ class Channel:
                                  consumer=ctag, delivery_tag=tag, channel=self.id, detail="auto")
         else:
             queue.unacked += 1
-            self.unacked[tag] = Unacked(e, queue, consumer, now)
+            e.queue = queue
+            e.consumer = consumer
+            e.delivered_at = now
+            self.unacked[tag] = e
             if consumer is not None:
                 consumer.unacked += 1
                 self.unacked_count += 1
@@ -156,7 +149,7 @@ class Channel:
         return d
 
     # ---------------------------------------------------------------- settlement
-    def _take(self, tag: int, multiple: bool, method: str) -> list[tuple[int, Unacked]]:
+    def _take(self, tag: int, multiple: bool, method: str) -> list[tuple[int, Entry]]:
         """Take the tags off the channel (406 for an unknown tag); prefetch is not freed yet."""
         unacked = self.unacked
         if not multiple:  # the common case
@@ -174,7 +167,7 @@ class Channel:
             tags = [tag]
         return [(t, unacked.pop(t)) for t in tags]
 
-    def _free(self, u: Unacked) -> None:
+    def _free(self, u: Entry) -> None:
         """The delivery no longer counts toward its consumer's (and the channel's) prefetch."""
         if u.consumer is not None:
             u.consumer.unacked -= 1
@@ -200,7 +193,7 @@ class Channel:
         else:
             self._settle(now, method, requeue, taken)
 
-    def _settle(self, now: float, method: str, requeue: bool, taken: list[tuple[int, Unacked]]) -> None:
+    def _settle(self, now: float, method: str, requeue: bool, taken: list[tuple[int, Entry]]) -> None:
         emit = self.broker.emit
         if method == "basic.ack" and len(taken) == 1:  # the common case, without the grouping
             self._ack_one(now, *taken[0])
@@ -210,10 +203,9 @@ class Channel:
         by_queue: dict[Queue, list[Entry]] = {}
         for t, u in taken:
             self._free(u)
-            e = u.entry
-            emit(now, kind, actor=self.actor, msg=e.msg.id, copy=e.copy, queue=u.queue.name,
+            emit(now, kind, actor=self.actor, msg=u.msg.id, copy=u.copy, queue=u.queue.name,
                  consumer=u.consumer.tag if u.consumer else None, delivery_tag=t, channel=self.id, detail=detail)
-            by_queue.setdefault(u.queue, []).append(e)
+            by_queue.setdefault(u.queue, []).append(u)
         for q, entries in by_queue.items():
             if method == "basic.ack":
                 q.unacked -= len(entries)
@@ -223,14 +215,13 @@ class Channel:
                 q.reject(now, entries)
         self._after_settle(now, dict.fromkeys(by_queue))
 
-    def _ack_one(self, now: float, tag: int, u: Unacked) -> None:
+    def _ack_one(self, now: float, tag: int, e: Entry) -> None:
         """Settle one acked delivery: ``_settle`` for a single ack, without the grouping."""
-        c = u.consumer
-        if c is not None:  # self._free(u), inlined
+        c = e.consumer
+        if c is not None:  # self._free(e), inlined
             c.unacked -= 1
             self.unacked_count -= 1
-        e = u.entry
-        q = u.queue
+        q = e.queue
         self.broker.emit(now, K.ACK, actor=self.actor, msg=e.msg.id, copy=e.copy, queue=q.name,
                          consumer=c.tag if c else None, delivery_tag=tag, channel=self.id)
         q.unacked -= 1
@@ -258,7 +249,7 @@ class Channel:
         for t in list(self.unacked):
             u = self.unacked.pop(t)
             self._free(u)
-            by_queue.setdefault(u.queue, []).append(u.entry)
+            by_queue.setdefault(u.queue, []).append(u)
         for q, entries in by_queue.items():
             q.requeue(now, sorted(entries, key=lambda x: x.seq), why, dispatch=dispatch)
         if dispatch:

@@ -92,6 +92,10 @@ class Entry:
         "delivery_count",
         "priority",
         "first_delivered_at",
+        # while it is delivered and unacknowledged (a channel's ``unacked`` maps tags to entries):
+        "queue",
+        "consumer",
+        "delivered_at",
     )
 
     def __init__(
@@ -106,6 +110,9 @@ class Entry:
         self.delivery_count = 0
         self.priority = priority
         self.first_delivered_at: float | None = None
+        self.queue: Any = None  # the Queue it was delivered from
+        self.consumer: Any = None  # the Consumer holding it (None: basic.get)
+        self.delivered_at = 0.0
 
     def __repr__(self) -> str:
         return f"Entry(msg={self.msg.id}, copy={self.copy}, seq={self.seq})"
