@@ -22,7 +22,7 @@ maximum needs a commit (``dirty``): a depth at or below the maximum changes noth
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from .events import Event
@@ -44,6 +44,8 @@ _CASCADE = frozenset({K.ROUTE, K.ENQUEUE, K.DELIVER, K.DROP, K.DEAD_LETTER, K.EX
                       K.UNROUTABLE})
 #: per-interval rate counters (index into ``LiveLedger.cur``)
 RATES = ("published", "confirmed", "returned", "nacked", "consumed")
+#: fold the statistics' buffered samples after this many events (bounds their memory)
+FOLD_EVERY = 8192
 
 
 class QueueStats:
@@ -100,6 +102,7 @@ class LiveLedger(LogicalTracker):
         self.consumers: dict[str, ConsumerStats] = {}
         self.latency = quantiles(exact)
         self.latency_add = self.latency.add
+        self.unfolded = 0  # events taken since the statistics were last folded
         t = self._terminal
         self._handlers: dict[str, Any] = {
             K.PUBLISH: self._publish, K.ENQUEUE: self._enqueue, K.DELIVER: self._deliver,
@@ -115,8 +118,11 @@ class LiveLedger(LogicalTracker):
         """Take one :class:`~amqpsim.trace.events.Event` (or a plain tuple of its fields)."""
         self.take((ev,))
 
-    def take(self, rows: Iterable[Any]) -> None:
+    def take(self, rows: Sequence[Any]) -> None:
         """Take events in order (a recorder batch listener); rows are read by position."""
+        self.unfolded += len(rows)
+        if self.unfolded >= FOLD_EVERY:  # each event adds at most one sample
+            self.fold()
         handlers = self._handlers
         cascade = _CASCADE
         for ev in rows:
@@ -126,6 +132,13 @@ class LiveLedger(LogicalTracker):
             h = handlers.get(ev[2])
             if h is not None:
                 h(ev)
+
+    def fold(self) -> None:
+        """Fold the samples the statistics buffer (see :class:`~.stats.SketchQuantiles`)."""
+        self.unfolded = 0
+        self.latency.fold()
+        for q in self.queues.values():
+            q.wait.fold()
 
     def _advance(self, t: float) -> None:
         """Before an event at ``t``: commit the last cascade, move the clock, close intervals."""

@@ -18,6 +18,11 @@ answers with the bucket that holds the rank.
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Callable
+from itertools import repeat
+from math import ceil, log
+from operator import truediv
 
 QUANTILES: tuple[tuple[str, float], ...] = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
 ZERO = 1e-9
@@ -26,19 +31,26 @@ ZERO = 1e-9
 class ExactQuantiles:
     """Keeps all samples."""
 
-    __slots__ = ("values", "total")
+    __slots__ = ("values", "add")
 
     def __init__(self) -> None:
         self.values: list[float] = []
-        self.total = 0.0
-
-    def add(self, x: float) -> None:
-        self.values.append(x)
-        self.total += x
+        #: take a sample: a bound ``list.append``, so adding costs no Python call
+        self.add: Callable[[float], None] = self.values.append
 
     @property
     def count(self) -> int:
         return len(self.values)
+
+    @property
+    def total(self) -> float:
+        t = 0.0
+        for x in self.values:  # in arrival order, as the sketch sums: the same float
+            t += x
+        return t
+
+    def fold(self) -> None:
+        """Nothing is buffered (the interface :class:`SketchQuantiles` needs)."""
 
     def quantile(self, q: float) -> float:
         xs = sorted(self.values)
@@ -54,9 +66,15 @@ class ExactQuantiles:
 
 
 class SketchQuantiles:
-    """A log-bucket histogram with relative accuracy ``accuracy``."""
+    """A log-bucket histogram with relative accuracy ``accuracy``.
 
-    __slots__ = ("buckets", "zeros", "n", "total", "_log_g", "_g")
+    :attr:`add` only appends to a buffer (a bound ``list.append``: no Python call per
+    sample); :meth:`fold` moves the buffer into the histogram in bulk, with C-level
+    ``map`` and ``Counter``, several times cheaper per sample than a Python-level add.
+    The owner folds now and then to keep memory bounded; the reading methods fold first.
+    """
+
+    __slots__ = ("buckets", "zeros", "n", "_total", "_log_g", "_g", "pending", "add")
 
     def __init__(self, accuracy: float = 0.01) -> None:
         self._g = (1 + accuracy) / (1 - accuracy)
@@ -64,23 +82,39 @@ class SketchQuantiles:
         self.buckets: dict[int, int] = {}
         self.zeros = 0
         self.n = 0
-        self.total = 0.0
+        self._total = 0.0
+        self.pending: list[float] = []
+        self.add: Callable[[float], None] = self.pending.append
 
-    def add(self, x: float) -> None:
-        self.n += 1
-        self.total += x
-        if x < ZERO:
-            self.zeros += 1
+    def fold(self) -> None:
+        """Move the buffered samples into the histogram."""
+        xs = self.pending
+        if not xs:
             return
-        i = math.ceil(math.log(x) / self._log_g)
+        total = self._total
+        for x in xs:  # a running sum in arrival order: the same float as the exact mode's
+            total += x
+        self._total = total
+        self.n += len(xs)
+        pos = [x for x in xs if x >= ZERO]
+        self.zeros += len(xs) - len(pos)
         b = self.buckets
-        b[i] = b.get(i, 0) + 1
+        for i, k in Counter(map(ceil, map(truediv, map(log, pos), repeat(self._log_g)))).items():
+            b[i] = b.get(i, 0) + k
+        xs.clear()
 
     @property
     def count(self) -> int:
+        self.fold()
         return self.n
 
+    @property
+    def total(self) -> float:
+        self.fold()
+        return self._total
+
     def quantile(self, q: float) -> float:
+        self.fold()
         if not self.n:
             return 0.0
         rank = int(q * (self.n - 1))
