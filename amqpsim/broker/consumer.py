@@ -126,9 +126,9 @@ class Channel:
         ctag = consumer.tag if consumer else None
         d = Delivery(ctag, tag, e.redelivered, msg.exchange, msg.routing_key,
                      props, msg.body, queue.name, msg.id, e.copy, message_count, e)
-        self.broker.emit(now, K.DELIVER, actor=self.actor, msg=msg.id, copy=e.copy, queue=queue.name,
-                         exchange=msg.exchange, routing_key=msg.routing_key, consumer=ctag, delivery_tag=tag, channel=self.id, redelivered=e.redelivered,
-                         detail="no_ack" if no_ack else None)
+        # every field by position, in Event order (see Recorder.emit): this runs per message
+        self.broker.emit(now, K.DELIVER, self.actor, msg.id, e.copy, msg.exchange, queue.name, msg.routing_key,
+                         ctag, tag, None, "no_ack" if no_ack else None, self.id, None, e.redelivered)
         if no_ack:
             if self.broker.auto_ack_settles or consumer is None:
                 self.broker.emit(now, K.ACK, actor=self.actor, msg=msg.id, copy=e.copy, queue=queue.name,
@@ -222,8 +222,9 @@ class Channel:
             c.unacked -= 1
             self.unacked_count -= 1
         q = e.queue
-        self.broker.emit(now, K.ACK, actor=self.actor, msg=e.msg.id, copy=e.copy, queue=q.name,
-                         consumer=c.tag if c else None, delivery_tag=tag, channel=self.id)
+        # every field by position, in Event order (see Recorder.emit): this runs per message
+        self.broker.emit(now, K.ACK, self.actor, e.msg.id, e.copy, None, q.name, None,
+                         c.tag if c else None, tag, None, None, self.id)
         q.unacked -= 1
         if self.global_prefetch:
             self._after_settle(now, {q: None})

@@ -58,8 +58,9 @@ class PublishMethods(BrokerCore):
             ch.publish_seq += 1
             seq = ch.publish_seq
         exchange, routing_key = msg.exchange, msg.routing_key
-        self.emit(now, K.PUBLISH, actor=ch.actor, msg=msg.id, exchange=exchange, routing_key=routing_key,
-                  channel=ch.id, size=msg.size, delivery_tag=seq or None)
+        # every field by position, in Event order (see Recorder.emit): this runs per message
+        self.emit(now, K.PUBLISH, ch.actor, msg.id, None, exchange, None, routing_key, None, seq or None,
+                  None, None, ch.id, msg.size)
         targets = self.topology.route(exchange, msg.routing_keys, msg.properties.headers)
         out = PublishOutcome(msg.id, seq, tuple(targets))
         if not targets:

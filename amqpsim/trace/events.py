@@ -147,6 +147,12 @@ class Recorder:
              routing_key: str | None = None, consumer: str | None = None, delivery_tag: int | None = None,
              reply_code: int | None = None, detail: str | None = None, channel: str | None = None,
              size: int | None = None, redelivered: bool | None = None) -> None:
+        """Record one event; the parameters are the :class:`Event` fields after ``seq``, in order.
+
+        Most callers name the fields. The four per-message call sites (publish, enqueue,
+        deliver, ack) pass every field by position: in CPython 3.11 a call with keywords
+        costs ~50 % more than a positional one.
+        """
         # The fields are spelled out (not ``**fields``) and the tuple is built directly:
         # this is the hottest function of a run, and this form is ~2.5x faster.
         self._seq += 1

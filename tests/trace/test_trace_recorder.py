@@ -60,3 +60,27 @@ def test_a_summary_only_run_counts_what_a_logged_run_counts():
         same = {k: v for k, v in q.items() if k != "wait"}
         assert {k: v for k, v in lean["queues"][name].items() if k != "wait"} == same
     assert lean["queues"]["b"]["max_depth"] == 3
+
+
+def test_the_per_message_events_carry_their_fields_by_name():
+    """The publish, enqueue, deliver and ack call sites pass their fields by position."""
+    rec = Recorder(keep=True)
+    Simulation(amqpsim.load_scenario(SCENARIO), 3, rec).build().run()
+    pub = next(e for e in rec.events if e.kind == EventKind.PUBLISH and e.actor == "d#0")
+
+    def of(kind: str) -> Event:
+        return next(e for e in rec.events if e.kind == kind and e.msg == pub.msg)
+
+    enq, dlv, ack = of(EventKind.ENQUEUE), of(EventKind.DELIVER), of(EventKind.ACK)
+    assert (pub.exchange, pub.routing_key, pub.size, pub.copy, pub.queue, pub.delivery_tag) == \
+        ("", "a", 0, None, None, None)
+    assert pub.channel.startswith("conn-")
+    assert enq.copy and (enq.queue, enq.exchange, enq.routing_key, enq.size, enq.actor, enq.channel) == \
+        ("a", "", "a", 0, None, None)
+    assert (dlv.copy, dlv.queue, dlv.exchange, dlv.routing_key, dlv.redelivered, dlv.detail) == \
+        (enq.copy, "a", "", "a", False, None)
+    assert dlv.actor.startswith("wa#") and dlv.consumer and dlv.delivery_tag >= 1
+    assert dlv.channel.startswith("conn-") and dlv.channel != pub.channel
+    assert (ack.copy, ack.queue, ack.consumer, ack.delivery_tag, ack.channel, ack.actor) == \
+        (enq.copy, "a", dlv.consumer, dlv.delivery_tag, dlv.channel, dlv.actor)
+    assert (ack.exchange, ack.routing_key, ack.size, ack.detail, ack.redelivered) == (None, None, None, None, None)
