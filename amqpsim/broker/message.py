@@ -92,11 +92,14 @@ class Entry:
         "delivery_count",
         "priority",
         "first_delivered_at",
-        # while it is delivered and unacknowledged (a channel's ``unacked`` maps tags to entries):
+        # while delivered and unacknowledged (a channel's ``unacked`` maps tags to entries):
         "queue",
         "consumer",
         "delivered_at",
     )
+    queue: Any  # Queue
+    consumer: Any  # Consumer | None
+    delivered_at: float
 
     def __init__(
         self, msg: Message, copy: int, seq: int, now: float, expires_at: float | None, priority: int
@@ -110,9 +113,9 @@ class Entry:
         self.delivery_count = 0
         self.priority = priority
         self.first_delivered_at: float | None = None
-        self.queue: Any = None  # the Queue it was delivered from
-        self.consumer: Any = None  # the Consumer holding it (None: basic.get)
-        self.delivered_at = 0.0
+        # set by Channel.deliver when it is delivered unacknowledged (left unset until then:
+        # this runs per copy): queue (the Queue it came from), consumer (the Consumer holding
+        # it, None for basic.get) and delivered_at
 
     def __repr__(self) -> str:
         return f"Entry(msg={self.msg.id}, copy={self.copy}, seq={self.seq})"

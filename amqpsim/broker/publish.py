@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import ChannelError
@@ -10,17 +10,28 @@ from .errors import ChannelError
 MAX_EXPIRY_MS = 315_360_000_000
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PublishOutcome:
     """What basic.publish did: the queues reached, refusals, return and confirm."""
 
     msg_id: int
     seq: int  # publisher-confirm sequence number (0 when confirms are off)
     queues: tuple[str, ...]
-    refused: list[str] = field(default_factory=list)  # queues that refused (reject-publish)
-    returned: bool = False
-    confirm: str | None = None  # "ack" | "nack" | None
-    pending: bool = False  # buffered in a transaction until tx.commit
+    refused: list[str]  # queues that refused (reject-publish)
+    returned: bool
+    confirm: str | None  # "ack" | "nack" | None
+    pending: bool  # buffered in a transaction until tx.commit
+
+    def __init__(self, msg_id: int, seq: int, queues: tuple[str, ...], pending: bool = False) -> None:
+        # written out (not generated): a generated __init__ calls a factory for ``refused``,
+        # and this runs per publish
+        self.msg_id = msg_id
+        self.seq = seq
+        self.queues = queues
+        self.refused = []
+        self.returned = False
+        self.confirm = None
+        self.pending = pending
 
     @property
     def routed(self) -> bool:
