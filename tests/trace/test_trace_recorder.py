@@ -84,3 +84,12 @@ def test_the_per_message_events_carry_their_fields_by_name():
     assert (ack.copy, ack.queue, ack.consumer, ack.delivery_tag, ack.channel, ack.actor) == \
         (enq.copy, "a", dlv.consumer, dlv.delivery_tag, dlv.channel, dlv.actor)
     assert (ack.exchange, ack.routing_key, ack.size, ack.detail, ack.redelivered) == (None, None, None, None, None)
+
+
+def test_a_null_recorder_takes_events_in_either_form_and_keeps_nothing():
+    from amqpsim.trace import NullRecorder
+
+    rec = NullRecorder(keep=False)
+    rec.emit(1.0, EventKind.PUBLISH, "p", 1, None, "", None, "k")  # by position, as the hot call sites do
+    rec.emit(2.0, EventKind.METHOD, actor="p", detail="x")
+    assert len(rec) == 0 and not rec.batch
