@@ -123,7 +123,7 @@ class BasicMethods(BrokerCore):
         if not ch.tx_mode:
             raise ChannelError(406, "channel is not transactional")
         pending, ch.tx_publishes = ch.tx_publishes, []
-        outcomes = [self._publish(now, ch, *p) for p in pending]
+        outcomes = [o for p in pending if (o := self._publish(now, ch, *p)) is not None]  # (each is one)
         ch.commit_settlements(now)
         if any(o.refused for o in outcomes):
             raise ChannelError(406, "partial tx completion")

@@ -22,15 +22,15 @@ class PublishOutcome:
     confirm: str | None  # "ack" | "nack" | None
     pending: bool  # buffered in a transaction until tx.commit
 
-    def __init__(self, msg_id: int, seq: int, queues: tuple[str, ...], pending: bool = False) -> None:
-        # written out (not generated): a generated __init__ calls a factory for ``refused``,
-        # and this runs per publish
+    def __init__(self, msg_id: int, seq: int, queues: tuple[str, ...], refused: list[str] | None = None,
+                 returned: bool = False, confirm: str | None = None, pending: bool = False) -> None:
+        # written out (not generated): a generated __init__ calls a factory for ``refused``
         self.msg_id = msg_id
         self.seq = seq
         self.queues = queues
-        self.refused = []
-        self.returned = False
-        self.confirm = None
+        self.refused = [] if refused is None else refused
+        self.returned = returned
+        self.confirm = confirm
         self.pending = pending
 
     @property

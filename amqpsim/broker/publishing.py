@@ -24,8 +24,13 @@ if TYPE_CHECKING:
 class PublishMethods(BrokerCore):
     def basic_publish(self, now: float, ch: Channel, exchange: str, routing_key: str,
                       body: bytes | str = b"", properties: Properties | None = None, mandatory: bool = False,
-                      immediate: bool = False, logical_id: Any = None) -> PublishOutcome:
-        """Publish; in a transaction the message is only buffered (``outcome.pending``) until tx.commit."""
+                      immediate: bool = False, logical_id: Any = None, outcome: bool = True) -> PublishOutcome | None:
+        """Publish; in a transaction the message is only buffered (``outcome.pending``) until tx.commit.
+
+        ``outcome=False`` returns None instead of the :class:`PublishOutcome` (outside a
+        transaction): for callers that do not read it, such as the simulation's producers
+        (it saves building it on the hottest path of a run).
+        """
         try:  # what @command("basic.publish") does, spelled out (see .connection): this runs per message
             if immediate:
                 raise ConnectionError_(540, "immediate=true")
@@ -46,13 +51,13 @@ class PublishMethods(BrokerCore):
             if ch.tx_mode:
                 ch.tx_publishes.append((msg, ttl_ms, mandatory))
                 return PublishOutcome(msg.id, 0, (), pending=True)
-            return self._publish(now, ch, msg, ttl_ms, mandatory)
+            return self._publish(now, ch, msg, ttl_ms, mandatory, outcome)
         except AMQPError as err:
             self.command_failed(now, ch, err, "basic.publish")
             raise
 
     def _publish(self, now: float, ch: Channel, msg: Message, ttl_ms: int | None,
-                 mandatory: bool) -> PublishOutcome:
+                 mandatory: bool, outcome: bool = True) -> PublishOutcome | None:
         seq = 0
         if ch.confirm_mode:
             ch.publish_seq += 1
@@ -62,11 +67,12 @@ class PublishMethods(BrokerCore):
         self.emit(now, K.PUBLISH, ch.actor, msg.id, None, exchange, None, routing_key, None, seq or None,
                   None, None, ch.id, msg.size)
         targets = self.topology.route(exchange, msg.routing_keys, msg.properties.headers)
-        out = PublishOutcome(msg.id, seq, tuple(targets))
+        refused: list[str] | None = None
+        returned = False
         if not targets:
             self.emit(now, K.UNROUTABLE, actor=ch.actor, msg=msg.id, exchange=exchange, routing_key=routing_key)
             if mandatory:
-                out.returned = True
+                returned = True
                 self.emit(now, K.RETURN, actor=ch.actor, msg=msg.id, exchange=exchange,
                           routing_key=routing_key, reply_code=312, channel=ch.id)
                 ch.on_return(Returned(312, "NO_ROUTE", exchange, routing_key, msg.properties, msg.body, msg.id))
@@ -76,13 +82,18 @@ class PublishMethods(BrokerCore):
             queues = self.topology.queues
             for name in targets:
                 if not queues[name].offer(now, msg, ttl_ms):
-                    out.refused.append(name)
+                    if refused is None:
+                        refused = []
+                    refused.append(name)
+        confirm = None
         if seq:
-            out.confirm = "nack" if out.refused else "ack"
-            self.emit(now, K.CONFIRM_NACK if out.refused else K.CONFIRM, actor=ch.actor, msg=msg.id,
+            confirm = "nack" if refused else "ack"
+            self.emit(now, K.CONFIRM_NACK if refused else K.CONFIRM, actor=ch.actor, msg=msg.id,
                       delivery_tag=seq, channel=ch.id)
-            ch.on_confirm(seq, not out.refused, False)
-        return out
+            ch.on_confirm(seq, not refused, False)
+        if not outcome:
+            return None
+        return PublishOutcome(msg.id, seq, tuple(targets), refused, returned, confirm)
 
     def dead_letter_publish(self, now: float, source: Queue, e: Entry, reason: str) -> None:
         """Republish a dead-lettered copy to the source queue's DLX (at most once, no confirm)."""

@@ -150,7 +150,7 @@ class ProducerClient(Client):
             body = self.fixed_body if self.fixed_body is not None else self.sim.body(size)
             try:
                 self.sim.broker.basic_publish(now, ch, self.exchange, key, body, self.static_props,
-                                              self.mandatory)
+                                              self.mandatory, outcome=False)
             except AMQPError:
                 pass  # the broker closed the channel (recorded); this message is gone
             return
@@ -178,6 +178,7 @@ class ProducerClient(Client):
                                            self.spec.mandatory, False, p.logical)
         except AMQPError:
             return  # the broker closed the channel (recorded); this message is gone
+        assert out is not None  # (asked for: outcome=True)
         if p.logical is not None:
             sim.emit(now, K.METHOD, actor=self.name, msg=out.msg_id, channel=ch.id,
                      detail=f"{REPUBLISH}{p.logical}")

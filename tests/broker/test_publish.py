@@ -158,3 +158,14 @@ def test_tx_and_confirm_modes_exclusive(w: World) -> None:
 def test_tx_publish_errors_are_immediate(w: World) -> None:
     w.tx_select()
     refused(w, 404, "basic_publish", "nope", "k", b"m")
+
+
+def test_a_publish_without_outcome_does_the_same_and_returns_none(w: World) -> None:
+    w.declare("full", arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
+    w.broker.confirm_select(w.now, w.ch)
+    quiet = [w.broker.basic_publish(w.now, w.ch, "", "full", b"m", None, True, outcome=False) for _ in range(2)]
+    assert quiet == [None, None]
+    assert [e.kind for e in events(w.broker, K.CONFIRM, K.CONFIRM_NACK)] == [K.CONFIRM, K.CONFIRM_NACK]
+    assert w.broker.queues["full"].message_count() == 1
+    out = w.pub("full")  # and asked for, the outcome is there
+    assert out.refused == ["full"] and out.confirm == "nack" and out.seq == 3
