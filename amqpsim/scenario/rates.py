@@ -13,7 +13,8 @@ YAML                                class, parameters
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -41,6 +42,10 @@ class _Rate(_Tagged):
     def gaps(self, rng: random.Random) -> Iterator[float]:
         """Endless delays (seconds) before each publish, counted from ``start``."""
         raise NotImplementedError
+
+    def gap_sampler(self, rng: random.Random) -> Callable[[], float]:
+        """The same delays as :meth:`gaps`, one per call."""
+        return partial(next, self.gaps(rng))
 
 
 class ConstantRate(_Rate):
@@ -76,6 +81,9 @@ class PoissonRate(_Rate):
     def gaps(self, rng: random.Random) -> Iterator[float]:
         while True:
             yield rng.expovariate(self.rate)
+
+    def gap_sampler(self, rng: random.Random) -> Callable[[], float]:
+        return partial(rng.expovariate, self.rate)  # (no generator to resume per publish)
 
     @model_serializer
     def _dump(self) -> dict[str, Any]:

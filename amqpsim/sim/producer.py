@@ -99,12 +99,12 @@ class ProducerClient(Client):
         if spec.start > 0:
             yield env.timeout(spec.start)
         self.connect(env.now)
-        gaps = spec.rate.gaps(self.rng_gaps)
+        next_gap = spec.rate.gap_sampler(self.rng_gaps)
         count = spec.count
         timeout = env.timeout
         broker = self.sim.broker
         while count is None or self.sent < count:
-            gap = next(gaps)
+            gap = next_gap()
             if gap > 0:
                 yield timeout(gap)
             while not self.up or (broker.alarm and self.publish_held(env.now)):

@@ -155,8 +155,8 @@ class Recorder:
         """
         # The fields are spelled out (not ``**fields``) and the tuple is built directly:
         # this is the hottest function of a run, and this form is ~2.5x faster.
-        self._seq += 1
-        row = (time, self._seq, kind, actor, msg, copy, exchange, queue, routing_key, consumer,
+        seq = self._seq = self._seq + 1
+        row = (time, seq, kind, actor, msg, copy, exchange, queue, routing_key, consumer,
                delivery_tag, reply_code, detail, channel, size, redelivered)
         if self.keep or self.listeners:
             row = _new_tuple(Event, row)

@@ -116,6 +116,12 @@ def test_rate_gaps_and_routing_key_choice() -> None:
     assert keys == {"x", "y"}
 
 
+@pytest.mark.parametrize("rate", [ConstantRate(rate=4), BurstRate(size=3, every=10), PoissonRate(rate=100)])
+def test_a_gap_sampler_gives_the_gaps_one_per_call(rate) -> None:
+    gaps, sample = rate.gaps(random.Random(5)), rate.gap_sampler(random.Random(5))
+    assert [sample() for _ in range(20)] == [next(gaps) for _ in range(20)]
+
+
 def test_broker_profile_and_version_float() -> None:
     assert load_scenario("name: a\nbroker: {version: 3.10}\n").broker.version == "3.10"
     b = load_scenario("name: a\nbroker: {version: '4.3'}\n").broker
