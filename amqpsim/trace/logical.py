@@ -122,16 +122,23 @@ class LogicalTracker:
             j["messages"] += 1
 
     def _link(self, new: int, orig: int) -> None:
+        """Message ``new`` republishes ``orig``: they are one logical message.
+
+        ``new`` may already be finished (its copies expired or were dropped while its
+        publish was routed, before the producer's ``method`` event): it is then found
+        among the recently finished messages, and absorbed into ``orig``'s logical message.
+        """
         msg = self.msgs.get(new)
-        if msg is None:
+        own = msg.root if msg is not None else self.recent_msgs.get(new)
+        if own is None or own.classified:  # finished beyond the retention horizon: counted alone
+            self.horizon_misses += 1
             return
         target = self._logical_of(orig)
         if target is None:
             self.horizon_misses += 1
-            target = Msg(orig, msg.t, 0)
+            target = Msg(orig, own.t, 0)
             target.watched = True
             self.watched[orig] = target
-        own = msg.root
         if own is target:
             return
         for q in qlist(own.routed):
@@ -144,9 +151,14 @@ class LogicalTracker:
             target.dup = qadd(target.dup, q)
         for q in qlist(own.done):
             self._complete(target, q)
-        target.refs += 1
-        own.refs -= 1
-        msg.root = target
+        if msg is not None:
+            target.refs += 1
+            own.refs -= 1
+            msg.root = target
+        else:
+            own.classified = True  # absorbed: never counted on its own
+            self.recent_msgs[new] = target
+            self.recent.append((self.now, new, target))  # (pruned as the other recent ones)
 
     def _finalize(self, msg: Msg) -> None:
         """``msg`` has no live copy any more."""
