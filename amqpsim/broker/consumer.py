@@ -126,9 +126,8 @@ class Channel:
         ctag = consumer.tag if consumer else None
         d = Delivery(ctag, tag, e.redelivered, msg.exchange, msg.routing_key,
                      props, msg.body, queue.name, msg.id, e.copy, message_count, e)
-        # every field by position, in Event order (see Recorder.emit): this runs per message
-        self.broker.emit(now, K.DELIVER, self.actor, msg.id, e.copy, msg.exchange, queue.name, msg.routing_key,
-                         ctag, tag, None, "no_ack" if no_ack else None, self.id, None, e.redelivered)
+        self.broker.recorder.deliver(now, self.actor, msg.id, e.copy, msg.exchange, queue.name, msg.routing_key,
+                                     ctag, tag, "no_ack" if no_ack else None, self.id, e.redelivered)
         if no_ack:
             if self.broker.auto_ack_settles or consumer is None:
                 self.broker.emit(now, K.ACK, actor=self.actor, msg=msg.id, copy=e.copy, queue=queue.name,
@@ -222,9 +221,7 @@ class Channel:
             c.unacked -= 1
             self.unacked_count -= 1
         q = e.queue
-        # every field by position, in Event order (see Recorder.emit): this runs per message
-        self.broker.emit(now, K.ACK, self.actor, e.msg.id, e.copy, None, q.name, None,
-                         c.tag if c else None, tag, None, None, self.id)
+        self.broker.recorder.ack(now, self.actor, e.msg.id, e.copy, q.name, c.tag if c else None, tag, self.id)
         q.unacked -= 1
         if self.global_prefetch:
             self._after_settle(now, {q: None})

@@ -63,9 +63,7 @@ class PublishMethods(BrokerCore):
             ch.publish_seq += 1
             seq = ch.publish_seq
         exchange, routing_key = msg.exchange, msg.routing_key
-        # every field by position, in Event order (see Recorder.emit): this runs per message
-        self.emit(now, K.PUBLISH, ch.actor, msg.id, None, exchange, None, routing_key, None, seq or None,
-                  None, None, ch.id, msg.size)
+        self.recorder.publish(now, ch.actor, msg.id, exchange, routing_key, seq or None, ch.id, msg.size)
         targets = self.topology.route(exchange, msg.routing_keys, msg.properties.headers)
         refused: list[str] | None = None
         returned = False

@@ -85,9 +85,7 @@ class Queue:
         b.copy_ids += 1  # copy ids are unique per broker; only offer() assigns them
         copy = b.copy_ids
         size = msg.size
-        # every field by position, in Event order (see Recorder.emit): this runs per message
-        b.emit(now, K.ENQUEUE, None, msg.id, copy, msg.exchange, self.name, msg.routing_key,
-               None, None, None, None, None, size)
+        b.recorder.enqueue(now, msg.id, copy, msg.exchange, self.name, msg.routing_key, size)
         s = self.settings
         limited = s.max_length is not None or s.max_length_bytes is not None
         if limited and s.overflow != "drop-head" and self.would_overflow(size):

@@ -160,10 +160,10 @@ def run(scenario: str | os.PathLike[str] | Scenario, seed: int | None = None, ev
     recorder = Recorder(keep=events, routes=events)  # the summary needs no route events
     summarizer = Summarizer(exact=events, retain=_retain(sc, config), interval=_interval(sc, until),
                             max_bins=config.max_bins)
-    recorder.batch_listeners.append(summarizer.take)
     end = sc.duration if until is None else until if sc.duration is None else min(sc.duration, until)
     if progress is not None:
         recorder.listeners.append(_progress_listener(progress, end or _expected_end(sc)))
+    recorder.feed(summarizer)
     result = RunResult(sc, seed, recorder=recorder, timings=timings)
     sim: Simulation | None = None
     phase = "build"

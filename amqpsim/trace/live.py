@@ -81,7 +81,12 @@ class ConsumerStats:
 
 
 class LiveLedger(LogicalTracker):
-    """Fates, depths, waits, latencies, duplicates and Jepsen counts, from events."""
+    """Fates, depths, waits, latencies, duplicates and Jepsen counts, from events.
+
+    Of ``publish``, ``enqueue``, ``deliver`` and ``ack`` events it reads only ``time``,
+    ``kind``, ``actor``, ``msg``, ``copy``, ``queue``, ``detail`` and ``redelivered``:
+    :meth:`~amqpsim.trace.events.Recorder.feed` relies on it, cutting those rows short.
+    """
 
     def __init__(self, exact: bool = True, retain: float = 0.0) -> None:
         self._init_logical(retain)

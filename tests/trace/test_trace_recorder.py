@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 import amqpsim
 from amqpsim.sim import Simulation
 from amqpsim.trace.events import FIELDS, Event, EventKind, Recorder
@@ -93,3 +97,42 @@ def test_a_null_recorder_takes_events_in_either_form_and_keeps_nothing():
     rec.emit(1.0, EventKind.PUBLISH, "p", 1, None, "", None, "k")  # by position, as the hot call sites do
     rec.emit(2.0, EventKind.METHOD, actor="p", detail="x")
     assert len(rec) == 0 and not rec.batch
+
+
+def _summary_fed(sc, short: bool) -> dict:
+    from amqpsim.trace.summary import Summarizer
+
+    rec = Recorder(keep=False, routes=False)
+    ledger = Summarizer(exact=False, retain=5.0)
+    if short:
+        rec.feed(ledger)
+        assert not hasattr(rec.publish, "__self__")  # the short-row writers are in place
+    else:
+        rec.batch_listeners.append(ledger.take)
+    sim = Simulation(sc, 2, rec).build()
+    sim.run()
+    rec.flush()
+    ledger.finish(sim.env.now)
+    return ledger.summary(sc.name, 2, sim.env.now)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_a_ledger_fed_short_rows_sums_up_as_one_fed_full_rows(path: Path) -> None:
+    sc = amqpsim.load_scenario(path)
+    assert _summary_fed(sc, short=True) == _summary_fed(sc, short=False)
+
+
+def test_feed_writes_full_rows_when_anyone_else_wants_the_events():
+    kept = Recorder(keep=True)
+    kept.feed(object.__new__(_Sink))
+    assert kept.publish == kept.record_publish
+    watched = Recorder(keep=False)
+    watched.listeners.append(lambda ev: None)
+    watched.feed(object.__new__(_Sink))
+    assert watched.ack == watched.record_ack
+
+
+class _Sink:
+    def take(self, rows: list) -> None:
+        return None
