@@ -123,7 +123,11 @@ class BasicMethods(BrokerCore):
         if not ch.tx_mode:
             raise ChannelError(406, "channel is not transactional")
         pending, ch.tx_publishes = ch.tx_publishes, []
-        outcomes = [o for p in pending if (o := self._publish(now, ch, *p)) is not None]  # (each is one)
+        outcomes = []
+        for p in pending:
+            out = self._publish(now, ch, *p)
+            assert out is not None  # (asked for: outcome=True)
+            outcomes.append(out)
         ch.commit_settlements(now)
         if any(o.refused for o in outcomes):
             raise ChannelError(406, "partial tx completion")
