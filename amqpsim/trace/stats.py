@@ -17,7 +17,6 @@ answers with the bucket that holds the rank.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable
 from itertools import repeat
@@ -78,7 +77,7 @@ class SketchQuantiles:
 
     def __init__(self, accuracy: float = 0.01) -> None:
         self._g = (1 + accuracy) / (1 - accuracy)
-        self._log_g = math.log(self._g)
+        self._log_g = log(self._g)
         self.buckets: dict[int, int] = {}
         self.zeros = 0
         self.n = 0
