@@ -55,10 +55,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     """
     from amqpsim import run  # lazy: validate must not need simpy
 
+    writer = None
+    if args.events:
+        from amqpsim.trace.stream import EventWriter
+
+        try:
+            writer = EventWriter(args.events)
+        except (OSError, ValueError) as exc:
+            print(f"{args.events}: cannot write events: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     console = _console(args)
     with _SimProgress(console, quiet=args.quiet) as bar:
-        result = run(Path(args.scenario), seed=args.seed, events=not args.stream,
-                     until=args.until, progress=bar.update)
+        result = run(Path(args.scenario), seed=args.seed, events=False, exact=not args.stream,
+                     pictures=bool(args.report), until=args.until, progress=bar.update,
+                     listeners=[writer.take] if writer else [])
+    if writer is not None:
+        writer.close()
     status = EXIT_OK
     if result.error is not None:
         print(f"amqpsim run: the run failed during {result.phase}: "
@@ -68,20 +80,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         text = json.dumps(result.summary, indent=2) + "\n"
         if _write(text, args.json) != EXIT_OK:
             return EXIT_BAD_INPUT
-    if args.events:
-        try:
-            result.write_events(args.events)
-        except (OSError, ValueError) as exc:
-            print(f"{args.events}: cannot write events: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
     if result.summary and not args.quiet and args.json != "-":
         from amqpsim.trace.table import print_summary
 
         print_summary(result.summary, console)
-    if args.report:
-        if args.stream:
-            print("amqpsim run: --report needs the event log; drop --stream", file=sys.stderr)
-            return EXIT_BAD_INPUT
+    if args.report and result.summary:
         from amqpsim.viz import write_report  # lazy: matplotlib only when a report is asked for
 
         page = write_report(result, args.report)
@@ -305,14 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", default=None,
                    help="write the summary as JSON ('-': stdout)")
     p.add_argument("--events", metavar="FILE", default=None,
-                   help="write the event log (.jsonl, .jsonl.gz, .parquet or .csv)")
+                   help="write the event log as the run goes (.jsonl.gz or .parquet are compact; "
+                        ".jsonl, .csv)")
     p.add_argument("--until", type=float, default=None, metavar="T",
                    help="stop at simulated time T (seconds)")
     p.add_argument("--stream", action="store_true",
-                   help="keep no event log: memory stays flat, percentiles within 1 %%")
+                   help="percentiles within 1 %% instead of exact: memory stays flat however long the run")
     p.add_argument("--quiet", "-q", action="store_true", help="print no progress and no summary")
     p.add_argument("--report", metavar="DIR", default=None,
-                   help="write pictures, summary.json, events.jsonl and report.html into DIR")
+                   help="write the pictures, summary.json and report.html into DIR")
 
     p = add("import-definitions", cmd_import_definitions,
             "make a scenario from RabbitMQ definitions (rabbitmqctl export_definitions)")

@@ -25,8 +25,8 @@ from simpy.core import StopSimulation
 from simpy.events import URGENT
 
 from ..broker import Broker
-from ..trace.events import EventKind as K
-from ..trace.events import Recorder
+from ..trace.events import ClientStarted
+from ..trace.recorder import Recorder
 from .config import SimConfig
 from .consumer import ConsumerClient
 from .faults import schedule_faults
@@ -43,7 +43,10 @@ _BODY_CACHE_MAX = 4096
 
 
 class Simulation:
-    """``build`` it, then ``run`` it; ``recorder`` holds what happened."""
+    """``build`` it, then ``run`` it; ``recorder`` holds what happened.
+
+    The broker and the clients emit their event records into one sink,
+    ``recorder`` (:attr:`emit` is the same callable): ``self.emit(Processed(...))``."""
 
     def __init__(self, scenario: Scenario, seed: int, recorder: Recorder | None = None,
                  config: SimConfig | None = None) -> None:
@@ -94,6 +97,8 @@ class Simulation:
                 p = ProducerClient(self, spec, i)
                 self.producers.append(p)
                 self.clients[p.name] = p
+        for client in self.clients.values():
+            self.emit(ClientStarted(now, client.name, "consumer" if isinstance(client, ConsumerClient) else "producer"))
         for c in self.consumers:
             c.connect(now)
         for p in self.producers:
@@ -201,9 +206,5 @@ class Simulation:
             self.env.run()
         return float(self.env.now)
 
-    def note(self, kind: str, **fields: Any) -> None:
-        """Emit a simulation event now."""
-        self.emit(self.env.now, kind, **fields)
 
-
-__all__ = ["Simulation", "K"]
+__all__ = ["Simulation"]

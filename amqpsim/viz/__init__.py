@@ -1,8 +1,9 @@
-"""Pictures of a run, drawn from its event log alone.
+"""Pictures of a run, drawn from its view (:class:`~amqpsim.trace.views.RunView`) alone.
 
-Every function takes a run (anything with ``.events``; optionally ``.topology`` and
-``.summary``), or the events themselves, and returns a matplotlib Figure (the flow
-animation returns a ``FuncAnimation``)::
+Every function takes a run (a :class:`~amqpsim.RunResult`, its ``.view``, or anything
+holding events: see :func:`~amqpsim.viz.data.view_of`) and returns a matplotlib Figure
+(the flow animation returns a ``FuncAnimation``). A picture reads the view, never the
+event log, so it costs what a summary costs::
 
     import amqpsim
     from amqpsim import viz
@@ -10,6 +11,7 @@ animation returns a ``FuncAnimation``)::
     result = amqpsim.run("scenarios/online-store.yaml")
     viz.routing_graph(result)
     viz.queue_depth(result)
+    viz.message_rates(result)
     viz.ledger({"3 workers": result, "5 workers": other})
     viz.write_report(result, "reports/online-store")
 
@@ -21,6 +23,7 @@ from .depth import queue_depth
 from .graph import export_graph, routing_networkx
 from .latency import latency
 from .ledger import ledger, ledger_table
+from .rates import message_rates
 from .report import write_report
 from .routing import routing_graph
 from .sequence import sequence_diagram, sequence_frames
@@ -35,6 +38,7 @@ __all__ = [
     "latency",
     "ledger",
     "ledger_table",
+    "message_rates",
     "queue_depth",
     "routing_graph",
     "routing_networkx",

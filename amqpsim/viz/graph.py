@@ -9,141 +9,146 @@ producer or consumer with instances (``worker#0``, ``worker#1``) is one node. Ed
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
-import pandas as pd
 
-from ..trace.events import EventKind as K
-from .data import events_of, summary_of, topology_of
-from .metrics import depth_series
+from ..trace.events import ConsumerStarted
+from ..trace.views import RunView
+from .data import base_name, topology_of, view_of
 
 __all__ = ["routing_networkx", "export_graph", "base_name"]
-
-
-def base_name(actor: Any) -> str:
-    """``worker#2`` -> ``worker``: instances of one actor share a node."""
-    return str(actor).split("#", 1)[0] if actor is not None and actor == actor else "client"
 
 
 def _instances(names: set[str]) -> str:
     return f" ×{len(names)}" if len(names) > 1 else ""
 
 
+def _exchange(G: nx.DiGraph, name: str, typ: str = "direct", alternate: Any = None) -> str:
+    n = "X:" + name
+    if n not in G:
+        G.add_node(n, kind="exchange", name=name, type=typ, label=name or "(default)", alternate=alternate,
+                   messages=0, unroutable=0, returned=0)
+    return n
+
+
+def _queue(G: nx.DiGraph, name: str, arguments: dict[str, Any] | None = None) -> str:
+    n = "Q:" + name
+    if n not in G:
+        G.add_node(n, kind="queue", name=name, label=name, messages=0, arguments=dict(arguments or {}),
+                   max_depth=0)
+    return n
+
+
+def _client(G: nx.DiGraph, kind: str, actor: Any) -> str:
+    name = base_name(actor)
+    n = ("P:" if kind == "producer" else "C:") + name
+    if n not in G:
+        G.add_node(n, kind=kind, name=name, label=name, messages=0, actors=set())
+    if actor not in (None, "None"):
+        G.nodes[n]["actors"].add(str(actor))
+    return n
+
+
+def _edge(G: nx.DiGraph, a: str, b: str, kind: str) -> dict[str, Any]:
+    if not G.has_edge(a, b):
+        G.add_edge(a, b, kind=kind, keys=[], arguments=[], messages=0)
+    return G.edges[a, b]  # type: ignore[no-any-return]
+
+
 def routing_networkx(run: Any) -> nx.DiGraph:
-    """Producers → exchanges → queues → consumers, with binding keys and run traffic."""
-    ev = events_of(run)
-    topo = topology_of(run, ev)
+    """Producers → exchanges → queues → consumers, with binding keys and run traffic (the view's flows)."""
+    view = view_of(run)
+    topo = topology_of(run, view)
     G = nx.DiGraph(name="routing")
     for x in topo["exchanges"]:
-        ae = (x.get("arguments") or {}).get("alternate-exchange")
-        G.add_node("X:" + x["name"], kind="exchange", name=x["name"], type=x.get("type", "direct"),
-                   label=x["name"] or "(default)", alternate=ae, messages=0, unroutable=0, returned=0)
+        _exchange(G, x["name"], x.get("type", "direct"), (x.get("arguments") or {}).get("alternate-exchange"))
     for q in topo["queues"]:
-        G.add_node("Q:" + q["name"], kind="queue", name=q["name"], label=q["name"], messages=0,
-                   arguments=dict(q.get("arguments") or {}), max_depth=0)
-    if (ev.loc[ev["kind"] == K.PUBLISH, "exchange"] == "").any():
-        G.add_node("X:", kind="exchange", name="", type="direct", label="(default)", alternate=None,
-                   messages=0, unroutable=0, returned=0)
-        routed = ev.loc[(ev["kind"] == K.ROUTE) & (ev["exchange"] == ""), "detail"].dropna()
-        for name in dict.fromkeys(q for targets in routed for q in str(targets).split(",")):
-            if "Q:" + name in G:  # the default exchange's implicit binding: routing key = queue name
-                G.add_edge("X:", "Q:" + name, kind="binding", keys=[name], arguments=[{}], messages=0)
+        _queue(G, q["name"], q.get("arguments"))
     for b in topo["bindings"]:
-        dst = ("X:" if b.get("destination_type") == "exchange" else "Q:") + b["destination"]
-        src = "X:" + b["source"]
-        for n in (src, dst):
-            if n not in G:
-                G.add_node(n, kind="exchange" if n[0] == "X" else "queue", name=n[2:], label=n[2:],
-                           type="direct", messages=0, unroutable=0, returned=0, max_depth=0)
-        if not G.has_edge(src, dst):
-            G.add_edge(src, dst, kind="binding", keys=[], arguments=[], messages=0)
-        G.edges[src, dst]["keys"].append(b.get("routing_key", ""))
-        G.edges[src, dst]["arguments"].append(dict(b.get("arguments") or {}))
+        src = _exchange(G, b["source"])
+        dst = _exchange(G, b["destination"]) if b.get("destination_type") == "exchange" else \
+            _queue(G, b["destination"])
+        d = _edge(G, src, dst, "binding")
+        d["keys"].append(b.get("routing_key", ""))
+        d["arguments"].append(dict(b.get("arguments") or {}))
     for n, d in list(G.nodes(data=True)):
         if d["kind"] == "exchange" and d.get("alternate") and "X:" + d["alternate"] in G:
-            G.add_edge(n, "X:" + d["alternate"], kind="alternate", keys=[], arguments=[], messages=0)
+            _edge(G, n, "X:" + d["alternate"], "alternate")
         dlx = (d.get("arguments") or {}).get("x-dead-letter-exchange") if d["kind"] == "queue" else None
         if dlx is not None and "X:" + str(dlx) in G:
-            G.add_edge(n, "X:" + str(dlx), kind="dead_letter", keys=[], arguments=[], messages=0)
-    _traffic(G, ev)
-    queues = (summary_of(run) or {}).get("queues") or {}
-    for name, stats in queues.items():
-        if "Q:" + name in G and isinstance(stats, dict) and "max_depth" in stats:
-            G.nodes["Q:" + name]["max_depth"] = int(stats["max_depth"])
+            _edge(G, n, "X:" + str(dlx), "dead_letter")
+    _traffic(G, run, view)
     _layers(G)
     return G
 
 
-def _node(G: nx.DiGraph, n: str, kind: str, name: str) -> None:
-    if n not in G:
-        G.add_node(n, kind=kind, name=name, label=name, messages=0, actors=set())
+def _flows(view: RunView) -> list[tuple[str, str, str, str, int]]:
+    """The view's flows as (source kind, source, destination kind, destination, messages)."""
+    out = []
+    for (src, dst), n in view.flows.items():
+        s_kind, s = src.split(":", 1)
+        d_kind, d = dst.split(":", 1)
+        out.append((s_kind, s, d_kind, d, int(n)))
+    return out
 
 
-def _traffic(G: nx.DiGraph, ev: pd.DataFrame) -> None:
-    """Count what crossed each edge, and annotate nodes with their run statistics."""
-    pub = ev.loc[ev["kind"] == K.PUBLISH]
-    for (actor, x), n in pub.groupby([pub["actor"].map(base_name), "exchange"]).size().items():
-        _node(G, "P:" + actor, "producer", actor)
-        xs = "X:" + x
-        if xs not in G:
-            G.add_node(xs, kind="exchange", name=x, type="direct", label=x or "(default)", messages=0,
-                       unroutable=0, returned=0)
-        G.add_edge("P:" + actor, xs, kind="publish", keys=[], arguments=[], messages=int(n))
-    for actor in pub["actor"].dropna().unique():
-        G.nodes["P:" + base_name(actor)]["actors"].add(actor)
+def _traffic(G: nx.DiGraph, run: Any, view: RunView) -> None:
+    """Count what crossed each edge (the view's flows), and annotate nodes with the summary's statistics."""
+    flows = _flows(view)
+    for s_kind, s, d_kind, d, _ in flows:  # the default exchange binds every queue implicitly
+        if (s_kind, s, d_kind) == ("exchange", "", "queue"):
+            _edge(G, _exchange(G, ""), _queue(G, d), "binding")["keys"] = [d]
+            G.edges["X:", "Q:" + d]["arguments"] = [{}]
     paths: dict[tuple[str, str], list[str]] = {}
-    for x, targets in ev.loc[(ev["kind"] == K.ROUTE) & ev["detail"].notna(), ["exchange", "detail"]].itertuples(
-            index=False):
-        if "X:" + x in G:
-            G.nodes["X:" + x]["messages"] += 1
-        for q in str(targets).split(","):
-            key = ("X:" + x, "Q:" + q)
+    for s_kind, s, d_kind, d, n in flows:
+        if s_kind == "producer":
+            edge = _edge(G, _client(G, "producer", s), _exchange(G, d), "publish")
+            edge["messages"] += n
+            G.nodes["X:" + d]["messages"] += n
+        elif s_kind == "exchange" and d_kind == "queue":
+            key = ("X:" + s, _queue(G, d))
             if key not in paths:
                 paths[key] = _path(G, *key)
             for a, b in zip(paths[key], paths[key][1:], strict=False):
-                G.edges[a, b]["messages"] += 1
-    for kind, attr in ((K.UNROUTABLE, "unroutable"), (K.RETURN, "returned")):
-        sel = ev.loc[(ev["kind"] == kind) & (ev["detail"].isna())]
-        for x, n in sel.groupby("exchange").size().items():
-            if "X:" + x in G:
-                G.nodes["X:" + x][attr] = int(n)
-    dl = ev.loc[ev["kind"] == K.DEAD_LETTER]
-    for (q, x), n in dl.groupby(["queue", "exchange"]).size().items():
-        if "Q:" + q in G and "X:" + x in G:
-            if not G.has_edge("Q:" + q, "X:" + x):
-                G.add_edge("Q:" + q, "X:" + x, kind="dead_letter", keys=[], arguments=[], messages=0)
-            G.edges["Q:" + q, "X:" + x]["messages"] = int(n)
-    dlv = ev.loc[ev["kind"] == K.DELIVER]
-    for (q, actor), n in dlv.groupby(["queue", dlv["actor"].map(base_name)]).size().items():
-        _node(G, "C:" + actor, "consumer", actor)
-        G.add_edge("Q:" + q, "C:" + actor, kind="deliver", keys=[], arguments=[], messages=int(n))
-    cons = ev.loc[ev["kind"].isin([K.CONSUME, K.DELIVER])]
-    for q, actor in cons[["queue", "actor"]].dropna().itertuples(index=False):
-        _node(G, "C:" + base_name(actor), "consumer", base_name(actor))
-        G.nodes["C:" + base_name(actor)]["actors"].add(actor)
-        if "Q:" + q in G and not G.has_edge("Q:" + q, "C:" + base_name(actor)):
-            G.add_edge("Q:" + q, "C:" + base_name(actor), kind="deliver", keys=[], arguments=[], messages=0)
+                G.edges[a, b]["messages"] += n
+        elif s_kind == "queue" and d_kind == "exchange":
+            _edge(G, _queue(G, s), _exchange(G, d), "dead_letter")["messages"] += n
+            G.nodes["X:" + d]["messages"] += n
+        elif s_kind == "queue" and d_kind == "consumer":
+            _edge(G, _queue(G, s), _client(G, "consumer", d), "deliver")["messages"] += n
+        elif d_kind == "return" and "X:" + s in G:
+            G.nodes["X:" + s]["returned"] += n
+        elif d_kind == "unroutable" and "X:" + s in G:
+            G.nodes["X:" + s]["unroutable"] += n  # returned ones too: taken off below
+    for ev in view.frames:  # consumers that got nothing still show, on their queue
+        if isinstance(ev, ConsumerStarted) and ev.actor is not None:
+            _edge(G, _queue(G, ev.queue), _client(G, "consumer", ev.actor), "deliver")
+    summary = view.summary
+    for c in summary.get("consumers") or {}:
+        if "C:" + base_name(c) in G:
+            G.nodes["C:" + base_name(c)]["actors"].add(c)
+    m = summary.get("messages") or {}
+    for _, d in G.nodes(data=True):  # an exchange's unroutable publishes that were not returned: dropped
+        if d["kind"] == "exchange":
+            d["unroutable"] = max(0, d["unroutable"] - d["returned"])
+    G.graph["unroutable"] = max(0, int(m.get("unroutable", 0)) - int(m.get("returned", 0)))
     for _, d in G.nodes(data=True):
         if d["kind"] in ("producer", "consumer"):
             d["instances"] = len(d["actors"])
             d["label"] = d["name"] + _instances(d["actors"])
             d["actors"] = ", ".join(sorted(d["actors"]))
-    depth = depth_series(ev)
-    fates: Counter[tuple[str, str]] = Counter()
-    for event_kind in (K.ENQUEUE, K.DEAD_LETTER, K.EXPIRE, K.DROP, K.LOSS, K.DISCARD, K.DELIVER):
-        for q, n in ev.loc[ev["kind"] == event_kind].groupby("queue").size().items():
-            fates[(str(q), str(event_kind))] = int(n)
+    queues = summary.get("queues") or {}
     for n, d in G.nodes(data=True):
         if d["kind"] == "queue":
-            q = d["name"]
-            qd = depth.loc[depth["queue"] == q]
-            d["max_depth"] = int(qd["ready"].max()) if len(qd) else 0  # ready copies, as the summary
-            d["messages"] = fates[(q, "enqueue")]
-            for fate in ("dead_letter", "expire", "drop", "loss", "discard"):
-                d[fate] = fates[(q, fate)]
+            q = queues.get(d["name"]) or {}
+            d["max_depth"] = int(q.get("max_depth", 0))  # ready messages, as the summary counts them
+            d["messages"] = int(q.get("enqueued", 0))
+            for attr, fate in (("dead_letter", "dead_lettered"), ("expire", "expired"),
+                               ("drop", "dropped_overflow"), ("loss", "lost"), ("discard", "discarded")):
+                d[attr] = int(q.get(fate, 0))
         elif d["kind"] == "producer":
             d["messages"] = sum(G.edges[n, m]["messages"] for m in G.successors(n))
         elif d["kind"] == "consumer":

@@ -1,4 +1,9 @@
-"""A run's report: the pictures as PNG, summary.json, events.jsonl and one self-contained report.html."""
+"""A run's report: the pictures as PNG, summary.json and one self-contained report.html.
+
+Everything is drawn from the run's view (:func:`~amqpsim.viz.data.view_of`): a report
+costs what a summary costs. The event log is not written here (``amqpsim run --events``
+or :meth:`~amqpsim.RunResult.write_events` write it when asked).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from matplotlib.figure import Figure
 
-from ..trace.events import FIELDS, Event
-from .data import description_of, events_of, name_of, summary_of
+from ..trace.views import RunView
+from .data import description_of, name_of, topology_of, view_of
 from .depth import queue_depth
 from .latency import latency
 from .ledger import ledger
+from .rates import message_rates
 from .routing import routing_graph
 from .sequence import sequence_diagram
 from .timeline import consumer_timeline
@@ -29,41 +34,31 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
     "routing": ("Routing", "Producers publish to exchanges, bindings route copies to queues, consumers "
                 "drain them. Edge width grows with the messages that crossed it; dashed edges are "
                 "alternate exchanges and dead-lettering.", routing_graph),
-    "queue_depth": ("Queue depth", "Ready messages wait in the queue; unacked ones are with a consumer. "
+    "queue_depth": ("Queue depth", "Ready messages wait in the queue (the band spans the lowest to the "
+                    "highest count within each time bin); unacked ones are with a consumer. "
                     "Red bands are faults.", queue_depth),
-    "ledger": ("What became of every message", "Every routed copy ends in exactly one fate; hatched "
-               "segments are publishes that reached no queue.", ledger),
+    "rates": ("Message rates", "Messages per second, as RabbitMQ's management UI shows them: publish, "
+              "confirm, deliver, redeliver, ack, return, dead-letter.", message_rates),
+    "ledger": ("What became of every message", "Every routed copy ends in exactly one fate, shown per "
+               "queue; hatched segments are publishes that reached no queue.", ledger),
     "latency": ("Latency", "How long copies waited in their queue, and how long from publish to ack; "
                 "p50/p95/p99 marked.", latency),
-    "consumers": ("Consumers", "When each consumer was busy and how many unacknowledged deliveries it "
-                  "held (its prefetch window).", consumer_timeline),
+    "consumers": ("Consumers", "How busy each consumer was, and how many unacknowledged deliveries it "
+                  "held (its prefetch window), bin by bin.", consumer_timeline),
     "sequence": ("AMQP frames", "The first messages on the wire: publishes, deliveries, acks, confirms "
                  "and returns between the clients and the broker (connection set-up left out).",
                  lambda run: sequence_diagram(run, max_frames=36, setup=False)),
 }
 
 
-def _events_list(run: Any, ev: pd.DataFrame) -> list[Event]:
-    try:
-        raw = getattr(run, "event_list", None)  # a RunResult's raw records
-    except RuntimeError:
-        raw = None
-    if raw is None and not isinstance(run, pd.DataFrame):
-        raw = getattr(run, "events", None)
-    if isinstance(raw, list) and all(isinstance(e, Event) for e in raw[:1]):
-        return raw
-    from ..trace.io import from_frame
+class _Drawn:
+    """A run as the pictures of a report read it: its view (folded once), its scenario and topology."""
 
-    return from_frame(ev[list(FIELDS)])
-
-
-def _summary(run: Any, events: list[Event]) -> dict[str, Any]:
-    summary = summary_of(run)
-    if summary is not None:
-        return summary
-    from ..trace.summary import summarize
-
-    return summarize(events, scenario=name_of(run, "run"))
+    def __init__(self, run: Any, view: RunView) -> None:
+        self.view = view
+        self.scenario = getattr(run, "scenario", None)
+        self.topology = topology_of(run, view)
+        self.summary = view.summary
 
 
 def _png(fig: Figure, path: Path) -> bytes:
@@ -77,28 +72,20 @@ def _png(fig: Figure, path: Path) -> bytes:
 def write_report(result: Any, directory: str | Path) -> Path:
     """Write the report of a run into ``directory``; returns the path of ``report.html``.
 
-    Files: one PNG per picture (see :data:`FIGURES`), ``summary.json``,
-    ``events.jsonl`` and ``report.html`` (images embedded, opens anywhere offline).
-    A picture that cannot be drawn is reported in the page instead of stopping the report.
+    Files: one PNG per picture (see :data:`FIGURES`), ``summary.json`` and ``report.html``
+    (images embedded, opens anywhere offline). A picture that cannot be drawn is reported
+    in the page instead of stopping the report.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    ev = events_of(result)
-    events = _events_list(result, ev)
-    summary = _summary(result, events)
+    view = view_of(result)
+    run = _Drawn(result, view)
+    summary = view.summary
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    try:
-        from ..trace.io import write_events
-
-        write_events(events, out / "events.jsonl")
-    except ImportError:  # pragma: no cover - the trace io module is part of the package
-        with open(out / "events.jsonl", "w") as f:
-            for e in events:
-                f.write(json.dumps({k: v for k, v in zip(FIELDS, e, strict=True) if v is not None}) + "\n")
     sections = []
     for stem, (heading, caption, draw) in FIGURES.items():
         try:
-            data = _png(draw(result), out / f"{stem}.png")
+            data = _png(draw(run), out / f"{stem}.png")
         except Exception as exc:  # noqa: BLE001 - a report is written even when one picture fails
             sections.append(_section(heading, f"could not draw this picture: {exc!r}", None, stem))
         else:
@@ -135,7 +122,16 @@ def _table(rows: list[list[Any]], head: list[str]) -> str:
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _tables(summary: dict[str, Any]) -> str:
+def _errors_of(summary: dict[str, Any]) -> dict[str, list[str]]:
+    """Each actor's error codes (``405 ×2``)."""
+    out: dict[str, list[str]] = {}
+    for e in summary.get("errors") or []:
+        count = int(e.get("count", 1))
+        out.setdefault(str(e.get("actor")), []).append(f"{e.get('code')}" + (f" ×{count}" if count > 1 else ""))
+    return out
+
+
+def _tables(summary: dict[str, Any]) -> list[str]:
     parts = []
     msgs = summary.get("messages") or {}
     if msgs:
@@ -144,21 +140,42 @@ def _tables(summary: dict[str, Any]) -> str:
     queues = summary.get("queues") or {}
     if queues:
         rows = [[q, s.get("enqueued", ""), s.get("max_depth", ""), s.get("final_depth", ""),
-                 (s.get("wait") or {}).get("p50", ""), (s.get("wait") or {}).get("p95", ""),
-                 (s.get("wait") or {}).get("p99", "")] for q, s in queues.items()]
-        parts.append("<h3>Queues</h3>" + _table(rows, ["queue", "enqueued", "max depth", "final depth",
-                                                       "wait p50 (s)", "wait p95 (s)", "wait p99 (s)"]))
+                 s.get("final_unacked", ""), (s.get("wait") or {}).get("p50", ""),
+                 (s.get("wait") or {}).get("p95", ""), (s.get("wait") or {}).get("p99", "")]
+                for q, s in queues.items()]
+        parts.append("<h3>Queues</h3>" + _table(rows, ["queue", "enqueued", "max ready", "final ready",
+                                                       "final unacked", "wait p50 (s)", "wait p95 (s)",
+                                                       "wait p99 (s)"])
+                     + '<p class="caption">ready: messages waiting in the queue; unacked: delivered to a '
+                       "consumer, not yet acknowledged; wait: enqueue to first delivery.</p>")
     consumers = summary.get("consumers") or {}
     if consumers:
-        rows = [[c, s.get("delivered", ""), s.get("acked", ""), f"{100 * s.get('busy_fraction', 0):.0f}%"]
-                for c, s in consumers.items()]
-        parts.append("<h3>Consumers</h3>" + _table(rows, ["consumer", "delivered", "acked", "busy"]))
+        errors = _errors_of(summary)
+        rows = [[c, s.get("delivered", ""), s.get("acked", ""), f"{100 * s.get('busy_fraction', 0):.0f}%",
+                 ", ".join(errors.get(c, [])) or "–"] for c, s in consumers.items()]
+        parts.append("<h3>Consumers</h3>" + _table(rows, ["consumer", "delivered", "acked", "busy", "errors"])
+                     + '<p class="caption">busy: share of the run it held at least one unacknowledged '
+                       "delivery; errors: the AMQP reply codes it met (see Errors).</p>")
     lat = summary.get("latency") or {}
     inv = summary.get("invariants") or {}
     if lat or inv:
         rows = [[f"latency {k}", v] for k, v in lat.items()] + [[k.replace("_", " "), v] for k, v in inv.items()]
         parts.append("<h3>Latency (publish → ack, s) and invariants</h3>" + _table(rows, ["", "value"]))
-    return "\n".join(parts)
+    return parts
+
+
+def _errors(summary: dict[str, Any]) -> str:
+    """The errors section: every AMQP error the clients met, or "none"."""
+    errors = summary.get("errors") or []
+    if errors:
+        rows = [[e.get("actor") or "–", e.get("code", ""), e.get("text", ""), e.get("scope", ""),
+                 e.get("count", ""), e.get("first", "")] for e in errors]
+        body = _table(rows, ["actor", "code", "text", "scope", "count", "first (s)"])
+    else:
+        body = '<p class="none">none</p>'
+    return ('<section id="errors"><h2>Errors</h2><p class="caption">The AMQP errors the clients met: '
+            "the broker closed a channel or a connection with a reply code (one row per actor, code and "
+            f"text; first: when it first happened).</p>{body}</section>")
 
 
 _CSS = """
@@ -169,14 +186,16 @@ section{margin:2.2em 0} .caption{color:#455A64} img{max-width:100%;border:1px so
 .tables{display:flex;flex-wrap:wrap;gap:1.5em} .tables>div{flex:1 1 320px}
 table{border-collapse:collapse;font-size:.9em;width:100%} th,td{padding:.25em .6em;border-bottom:1px solid #ECEFF1;
 text-align:right} th:first-child,td:first-child{text-align:left} thead th{background:#F5F7F8}
-nav a{margin-right:1em;color:#1E88E5;text-decoration:none}
+nav a{margin-right:1em;color:#1E88E5;text-decoration:none} .none{color:#607D8B;font-style:italic}
+#errors td,#errors th{text-align:left}
 """
 
 
 def _page(name: str, description: str, summary: dict[str, Any], sections: list[str]) -> str:
     meta = " · ".join(f"{k} {_fmt(summary[k])}" for k in ("seed", "sim_time") if k in summary)
-    nav = "".join(f'<a href="#{stem}">{html.escape(h)}</a>' for stem, (h, _, _) in FIGURES.items())
-    tables = "".join(f"<div>{t}</div>" for t in _tables(summary).split("\n") if t)
+    links = [("summary", "Summary"), ("errors", "Errors"), *((stem, h) for stem, (h, _, _) in FIGURES.items())]
+    nav = "".join(f'<a href="#{stem}">{html.escape(h)}</a>' for stem, h in links)
+    tables = "".join(f"<div>{t}</div>" for t in _tables(summary))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>amqpsim report — {html.escape(name)}</title>
 <style>{_CSS}</style></head><body>
@@ -185,6 +204,7 @@ def _page(name: str, description: str, summary: dict[str, Any], sections: list[s
 <p class="desc">{html.escape(description)}</p>
 <nav>{nav}</nav>
 <section id="summary"><h2>Summary</h2><div class="tables">{tables}</div></section>
+{_errors(summary)}
 {chr(10).join(sections)}
 </body></html>
 """

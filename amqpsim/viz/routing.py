@@ -65,7 +65,7 @@ def _stats(d: dict[str, Any]) -> str:
         if d.get("returned"):
             parts.append(f"{d['returned']} returned")
     elif kind == "queue":
-        parts.append(f"max depth {d.get('max_depth', 0)}")
+        parts.append(f"max ready {d.get('max_depth', 0)}")
         for key, word in (("dead_letter", "dead-lettered"), ("expire", "expired"), ("drop", "dropped"),
                           ("loss", "lost"), ("discard", "discarded")):
             if d.get(key):
@@ -234,6 +234,10 @@ def routing_graph(run: Any, title: str | None = None) -> Figure:
     draw_graph(G, ax)
     name = "" if isinstance(run, nx.DiGraph) else name_of(run, "")
     ax.set_title(title or ("Routing" + (f" — {name}" if name else "")), loc="left")
+    dropped = G.graph.get("unroutable", 0)
+    if dropped and not any(d.get("unroutable") for _, d in G.nodes(data=True)):
+        ax.text(1.0, 1.0, f"{dropped} publishes reached no queue", transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=8.5, color=S.MUTED)
     _legend(fig, G)
     fig.graph = G  # type: ignore[attr-defined]
     return fig

@@ -1,23 +1,24 @@
 """AMQP sequence diagrams: the method frames between clients and the broker, top to bottom.
 
-Frames come from ``method`` events when the run recorded them (``amqpsim.pika``
-sessions: ``detail="C>S Basic.Publish"``, ``actor`` = the client); otherwise they are synthesized from what the broker did: declares,
-binds, publishes, deliveries, acks, returns, confirms and channel/connection closes
-with their reply codes. Meant for short runs: ``max_frames`` keeps it readable.
+Drawn from the view's ``frames`` (the first events of the run). Frames come from
+``frame`` events when the run recorded them (:mod:`amqpsim.pika` sessions:
+``direction`` ``C>S`` or ``S>C``, ``method`` = pika's name, ``actor`` = the client);
+otherwise they are synthesized from what the broker did: declares, binds, publishes,
+deliveries, acks, returns, confirms and channel/connection closes with their reply
+codes. Meant for the start of a run: ``max_frames`` keeps it readable.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..trace.events import ChannelClosed, ConnectionClosed, Frame
 from ..trace.events import EventKind as K
 from . import style as S
-from .data import events_of, name_of
-from .metrics import _s
+from .data import KEPT, name_of, view_of
 
 __all__ = ["sequence_diagram", "sequence_frames"]
 
@@ -26,85 +27,78 @@ REPLY_NAMES = {200: "REPLY_SUCCESS", 312: "NO_ROUTE", 313: "NO_CONSUMERS", 320: 
                403: "ACCESS_REFUSED", 404: "NOT_FOUND", 405: "RESOURCE_LOCKED", 406: "PRECONDITION_FAILED",
                503: "COMMAND_INVALID", 504: "CHANNEL_ERROR", 505: "UNEXPECTED_FRAME", 530: "NOT_ALLOWED",
                540: "NOT_IMPLEMENTED", 541: "INTERNAL_ERROR"}
+COLUMNS = ["time", "src", "dst", "method", "args", "reply_code", "channel"]
 
 
 def _ch(channel: Any) -> str:
-    text = _s(channel)
-    return f"ch{str(text).rsplit('-', 1)[-1]}" if text else ""
+    return f"ch{str(channel).rsplit('-', 1)[-1]}" if channel else ""
 
 
-def _synth(e: Any, last_error: dict[str, str]) -> list[tuple[str, str, str]]:
+def _reply(code: int, text: Any) -> str:
+    return f"{code} {text or REPLY_NAMES.get(code, '')}".strip()
+
+
+def _synth(e: Any) -> list[tuple[str, str, str]]:
     """(direction, method, arguments) frames for one broker event; direction '>' is client → broker."""
-    k, d = e.kind, _s(e.detail)
-    x, q, rk, tag = _s(e.exchange), _s(e.queue), _s(e.routing_key), _s(e.delivery_tag)
-    tag = int(tag) if tag is not None else None
-    code = int(e.reply_code) if _s(e.reply_code) is not None else None
+    k = e.kind
+    f = e._asdict()
+    x, q, rk, tag = f.get("exchange"), f.get("queue"), f.get("routing_key"), f.get("delivery_tag")
+    code = f.get("reply_code")
     if k == K.CONNECTION_OPEN:
         return [(">", "Connection.Open", "after Start/Tune"), ("<", "Connection.Open-Ok", "")]
     if k == K.CHANNEL_OPEN:
         return [(">", "Channel.Open", ""), ("<", "Channel.Open-Ok", "")]
     if k == K.EXCHANGE_DECLARE:
-        return [(">", "Exchange.Declare", f"{x!r} type={d}"), ("<", "Exchange.Declare-Ok", "")]
+        return [(">", "Exchange.Declare", f"{x!r} type={e.exchange_type}"), ("<", "Exchange.Declare-Ok", "")]
     if k == K.QUEUE_DECLARE:
         return [(">", "Queue.Declare", repr(q)), ("<", "Queue.Declare-Ok", "")]
     if k in (K.BIND, K.UNBIND):
-        cls = "Exchange" if d == "exchange" else "Queue"
+        cls = "Exchange" if e.destination_type == "exchange" else "Queue"
         verb = "Bind" if k == K.BIND else "Unbind"
-        return [(">", f"{cls}.{verb}", f"{q!r} ← {x!r} key={rk!r}"), ("<", f"{cls}.{verb}-Ok", "")]
+        args = f"{e.destination!r} ← {e.source!r} key={rk!r}"
+        return [(">", f"{cls}.{verb}", args), ("<", f"{cls}.{verb}-Ok", "")]
     if k == K.QOS:
-        return [(">", "Basic.Qos", (d or "").split()[0] if d else ""), ("<", "Basic.Qos-Ok", "")]
+        return [(">", "Basic.Qos", f"prefetch={int(e.prefetch_count)}"), ("<", "Basic.Qos-Ok", "")]
     if k == K.CONSUME:
-        tag_text = str(_s(e.consumer))
+        tag_text = str(e.consumer)
         tag_text = tag_text if len(tag_text) <= 18 else tag_text[:17] + "…"
         return [(">", "Basic.Consume", repr(q)), ("<", "Basic.Consume-Ok", f"tag={tag_text}")]
     if k == K.CANCEL:
-        if d == "broker":
+        if e.by == "broker":
             return [("<", "Basic.Cancel", "queue deleted")]
-        return [(">", "Basic.Cancel", ""), ("<", "Basic.Cancel-Ok", "")]
+        if e.by == "client":
+            return [(">", "Basic.Cancel", ""), ("<", "Basic.Cancel-Ok", "")]
+        return []  # consumers end with their channel: no basic.cancel on the wire
     if k == K.PUBLISH:
         return [(">", "Basic.Publish", f"{x or '(default)'!s} / {rk!r}")]
     if k == K.RETURN:
-        return [("<", "Basic.Return", f"{code or 312} NO_ROUTE")]
+        return [("<", "Basic.Return", _reply(code or 312, None))]
     if k == K.CONFIRM:
-        return [("<", "Basic.Ack", f"confirm #{tag}")]
-    if k == K.CONFIRM_NACK:
-        return [("<", "Basic.Nack", f"confirm #{tag}")]
+        return [("<", "Basic.Ack" if e.ack else "Basic.Nack", f"confirm #{tag}")]
     if k == K.DELIVER:
-        method = "Basic.Deliver" if _s(e.consumer) is not None else "Basic.Get-Ok"
-        again = " redelivered" if _s(e.redelivered) else ""
+        method = "Basic.Deliver" if e.consumer is not None else "Basic.Get-Ok"
+        again = " redelivered" if e.redelivered else ""
         return [("<", method, f"tag={tag} {q!r}{again}")]
-    if k == K.ACK and d != "auto":
+    if k == K.ACK and not e.auto:
         return [(">", "Basic.Ack", f"tag={tag}")]
-    if k in (K.NACK, K.REJECT):
-        return [(">", "Basic.Nack" if k == K.NACK else "Basic.Reject", f"tag={tag} {d or ''}".strip())]
-    if k == K.ERROR:
-        last_error[str(_s(e.channel) or _s(e.actor))] = d or REPLY_NAMES.get(code or 0, "")
-        return []
+    if k == K.SETTLE:
+        method = "Basic.Nack" if e.outcome == "nack" else "Basic.Reject"
+        return [(">", method, f"tag={tag} requeue={bool(e.requeue)}")]
     if k == K.CHANNEL_CLOSE:
-        if d == "channel.close":
+        if code == 200:
             return [(">", "Channel.Close", "200"), ("<", "Channel.Close-Ok", "")]
-        if code is not None:
-            text = last_error.pop(str(_s(e.channel)), REPLY_NAMES.get(code, ""))
-            return [("<", "Channel.Close", f"{code} {text}"), (">", "Channel.Close-Ok", "")]
-        return []
+        return [("<", "Channel.Close", _reply(int(code or 0), e.reply_text)), (">", "Channel.Close-Ok", "")]
     if k == K.CONNECTION_CLOSE:
-        if code in (None, 200):
-            return [(">", "Connection.Close", "200"), ("<", "Connection.Close-Ok", "")]
-        return [("<", "Connection.Close", f"{code} {d or REPLY_NAMES.get(code, '')}"),
-                (">", "Connection.Close-Ok", "")]
-    if k in (K.BLOCKED, K.UNBLOCKED) and _s(e.actor) not in (None, "broker"):
-        return [("<", "Connection.Blocked" if k == K.BLOCKED else "Connection.Unblocked", d or "")]
+        if not e.by_broker:
+            return [(">", "Connection.Close", str(code)), ("<", "Connection.Close-Ok", "")]
+        return [("<", "Connection.Close", _reply(int(code or 0), e.reply_text)), (">", "Connection.Close-Ok", "")]
     return []
 
 
-_FRAME = re.compile(r"^(C>S|S>C)\s+([A-Z][A-Za-z]*\.[A-Z][A-Za-z-]*)\s*(.*)$")
-
-
-def _frame_args(method: str, e: Any, rest: str) -> str:
+def _frame_args(e: Frame) -> str:
     """A short argument text for a recorded frame, from the fields the client copied into the event."""
-    x, q, rk, tag, code = (_s(getattr(e, f)) for f in ("exchange", "queue", "routing_key", "delivery_tag",
-                                                         "reply_code"))
-    parts = [rest] if rest else []
+    method, x, q, rk, tag, code = e.method, e.exchange, e.queue, e.routing_key, e.delivery_tag, e.reply_code
+    parts = []
     if method == "Basic.Publish" or method == "Basic.Return":
         parts.append(f"{x or '(default)'} / {rk!r}")
     elif method.endswith(("Bind", "Unbind")):
@@ -120,43 +114,43 @@ def _frame_args(method: str, e: Any, rest: str) -> str:
     return " ".join(parts)
 
 
-def _method_frames(ev: pd.DataFrame) -> list[dict[str, Any]]:
-    """Frames recorded by :mod:`amqpsim.pika`: ``method`` events with ``detail="C>S Basic.Ack"``
-    (client to server) or ``"S>C Basic.Deliver"``, ``actor`` = the connection's client."""
+def _recorded_frames(events: list[Any]) -> list[dict[str, Any]]:
+    """Frames recorded by :mod:`amqpsim.pika` (``frame`` events)."""
     out = []
-    for e in ev.loc[ev["kind"] == K.METHOD].itertuples(index=False):
-        m = _FRAME.match(str(_s(e.detail) or ""))
-        if m is None:
-            continue  # not a frame: the simulation's own notes (republish links, in-doubt, ...)
-        direction, method, rest = m.groups()
-        client = str(_s(e.actor) or str(_s(e.channel) or "client").split("/")[0])
-        src, dst = (client, BROKER) if direction == "C>S" else (BROKER, client)
-        code = _s(e.reply_code)
-        out.append({"time": float(e.time), "src": src, "dst": dst, "method": method,
-                    "args": _frame_args(method, e, rest), "reply_code": int(code) if code is not None else None,
+    for e in events:
+        if not isinstance(e, Frame):
+            continue
+        client = str(e.actor or str(e.channel or "client").split("/")[0])
+        src, dst = (client, BROKER) if e.direction == "C>S" else (BROKER, client)
+        out.append({"time": float(e.time), "src": src, "dst": dst, "method": e.method, "args": _frame_args(e),
+                    "reply_code": int(e.reply_code) if e.reply_code is not None else None,
                     "channel": _ch(e.channel)})
     return out
 
 
+def _synthesized_frames(events: list[Any]) -> list[dict[str, Any]]:
+    """Frames synthesized from the broker's events (a run without ``frame`` events)."""
+    closing = {(e.time, e.connection) for e in events if isinstance(e, ConnectionClosed)}
+    rows = []
+    for e in events:
+        if isinstance(e, ChannelClosed) and (e.time, str(e.channel).split("/")[0]) in closing:
+            continue  # channels end with their connection: no channel.close on the wire
+        client = str(getattr(e, "actor", None) or "client")
+        code = getattr(e, "reply_code", None)
+        for direction, method, args in _synth(e):
+            src, dst = (client, BROKER) if direction == ">" else (BROKER, client)
+            mine = code is not None and str(int(code)) in args
+            rows.append({"time": float(e.time), "src": src, "dst": dst, "method": method, "args": args,
+                         "reply_code": int(code) if mine and code is not None else None, "channel": _ch(getattr(e, "channel", None))})
+    return rows
+
+
 def sequence_frames(run: Any) -> pd.DataFrame:
-    """The frames a sequence diagram shows: time, src, dst, method, args, reply_code, channel."""
-    ev = events_of(run)
-    rows = _method_frames(ev)
-    if not rows:
-        last_error: dict[str, str] = {}
-        closes = ev.loc[ev["kind"] == K.CHANNEL_CLOSE]
-        closing = set(zip(closes["time"], closes["channel"], strict=False))
-        for e in ev.itertuples(index=False):
-            if e.kind == K.CANCEL and (e.time, e.channel) in closing:
-                continue  # consumers end with their channel: no basic.cancel on the wire
-            client = str(_s(e.actor) or "client")
-            code = _s(e.reply_code)
-            for direction, method, args in _synth(e, last_error):
-                src, dst = (client, BROKER) if direction == ">" else (BROKER, client)
-                mine = code is not None and str(int(code)) in args
-                rows.append({"time": float(e.time), "src": src, "dst": dst, "method": method, "args": args,
-                             "reply_code": int(code) if mine else None, "channel": _ch(e.channel)})
-    return pd.DataFrame(rows, columns=["time", "src", "dst", "method", "args", "reply_code", "channel"])
+    """The frames a sequence diagram shows (from the view's first events): time, src, dst, method,
+    args, reply_code, channel."""
+    events = view_of(run).frames
+    rows = _recorded_frames(events) or _synthesized_frames(events)
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _color(method: str, code: int | None) -> str:
@@ -189,7 +183,8 @@ def sequence_diagram(run: Any, max_frames: int = 40, actors: list[str] | None = 
     ``setup=False`` leaves out connection, channel, declare, qos and consume frames
     so the messages themselves show (closes with an error code are kept).
     """
-    frames = sequence_frames(run)
+    view = view_of(run)
+    frames = sequence_frames(view)
     if not setup:
         routine = frames["method"].str.startswith(SETUP) & frames["reply_code"].fillna(200).eq(200)
         frames = frames.loc[~routine]
@@ -197,6 +192,7 @@ def sequence_diagram(run: Any, max_frames: int = 40, actors: list[str] | None = 
         frames = frames.loc[frames["src"].isin(actors) | frames["dst"].isin(actors)]
     hidden = max(0, len(frames) - max_frames)
     frames = frames.iloc[:max_frames]
+    more = "+" if len(view.frames) >= KEPT else ""  # the view keeps only the first events
     clients = list(dict.fromkeys(a for a in pd.concat([frames["src"], frames["dst"]]) if a != BROKER))
     publishers = set(frames.loc[frames["method"] == "Basic.Publish", "src"])
     left = [c for c in clients if c in publishers or not publishers]
@@ -231,7 +227,7 @@ def sequence_diagram(run: Any, max_frames: int = 40, actors: list[str] | None = 
             ax.text(x0 + (0.12 if x1 > x0 else -0.12), y - 0.06, f.channel, ha="left" if x1 > x0 else "right",
                     va="top", fontsize=6.5, color=S.MUTED)
     if hidden:
-        ax.text(xs[BROKER], -n - 0.3, f"… {hidden} more frames (raise max_frames to see them)", ha="center",
+        ax.text(xs[BROKER], -n - 0.3, f"… {hidden}{more} more frames (raise max_frames to see them)", ha="center",
                 va="center", fontsize=8.5, color=S.MUTED, style="italic")
     ax.set_xlim(min(xs.values()) - 1.3, max(xs.values()) + 1.3)
     ax.set_ylim(-n - 0.8, top + 0.5)

@@ -1,90 +1,99 @@
-"""Consumer timeline: when each consumer was busy, how full its prefetch window was, and crashes."""
+"""Consumer timeline: small multiples, one row per consumer, from the view's bins.
+
+Each row shows the consumer's *busy* share of each time bin (filled; the share of the
+bin it held at least one unsettled delivery, the summary's ``busy_fraction`` bin by bin)
+and the most deliveries it *held* in the bin (a step line on the right axis: its
+prefetch window). Crashes and connection losses that hit it are marked with ✕, and the
+AMQP errors it met are named in its row.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import style as S
-from .data import events_of, name_of
-from .depth import _end_time, shade_faults
-from .metrics import deliveries, fault_windows
+from .data import name_of, step_xy, view_of, widths
+from .faults import fault_windows, hits, shade_faults
 
 __all__ = ["consumer_timeline"]
 
-#: what ended a delivery's work -> colour (fates where they mean the same thing)
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "acked_once": ("acked", S.FATES["acked_once"][1]),
-    "redelivered": ("acked a redelivery", S.FATES["redelivered"][1]),
-    "rejected": ("rejected / nacked", S.FATES["dead_lettered:rejected"][1]),
-    "requeued": ("nacked, requeued", S.READY),
-    "interrupted": ("interrupted (crash / close)", S.FAULT),
-    "lost": ("lost", S.FATES["lost"][1]),
-    "in progress": ("still in progress", S.FATES["remaining"][1]),
-}
+HELD = "#E65100"
 
 
 @S.styled
 def consumer_timeline(run: Any, consumers: list[str] | None = None, max_consumers: int = 12,
                       title: str | None = None) -> Figure:
-    """A Gantt chart of each consumer's busy periods (coloured by how each delivery ended),
-    its unacked (prefetch) window over time below, crashes marked with ✕."""
-    ev = events_of(run)
-    busy, unacked = deliveries(ev)
-    end = _end_time(run, ev)
-    actors = consumers or list(dict.fromkeys(busy["actor"]))[:max_consumers]
-    windows = fault_windows(ev)
+    """Per consumer: the busy share of each time bin, the most unacked deliveries it held, its
+    crashes (✕) and its protocol errors."""
+    view = view_of(run)
+    summary = view.summary
+    stats = summary.get("consumers") or {}
+    every = list(view.consumers) or list(stats)
+    actors = list(consumers) if consumers is not None else every[:max_consumers]
+    errors: dict[str, list[str]] = {}
+    for e in summary.get("errors") or []:
+        errors.setdefault(str(e.get("actor")), []).append(f"{e['code']} {str(e.get('text', '')).split(' - ')[0]}")
+    windows = fault_windows(view)
+    end = float(summary.get("sim_time") or (view.time[-1] if view.time else 1.0)) or 1.0
+    w = widths(view)
     n = max(1, len(actors))
-    fig = S.figure(10.5, 2.6 + 0.42 * n + 1.6)
-    gantt, win = fig.subplots(2, 1, sharex=True, height_ratios=[max(1.2, 0.42 * n), 1.6])
-    shade_faults(gantt, windows)
-    shade_faults(win, windows, label=False)
-    used: dict[str, None] = {}
-    for i, actor in enumerate(actors):
-        y = n - 1 - i
-        mine = busy.loc[busy["actor"] == actor]
-        edge = 0.3 if len(mine) <= 250 else 0.0  # thin gaps between deliveries while they are countable
-        for outcome, grp in mine.groupby("outcome"):
-            spans = [(s, max(e - s, end * 0.0015)) for s, e in zip(grp["start"], grp["end"], strict=False)]
-            color = OUTCOMES.get(str(outcome), (outcome, S.MUTED))[1]
-            gantt.broken_barh(spans, (y - 0.32, 0.64), facecolors=color, edgecolor="white", lw=edge,
-                              gid=f"busy:{actor}:{outcome}")
-            used[str(outcome)] = None
-        share = float(np.clip((mine["end"] - mine["start"]).sum() / end, 0, 1)) if end else 0.0
-        gantt.annotate(f"{share:.0%} busy", (1.0, y), xycoords=("axes fraction", "data"), xytext=(4, 0),
-                       textcoords="offset points", va="center", fontsize=8, color=S.MUTED)
-        steps = unacked.loc[unacked["actor"] == actor]
-        t = np.concatenate([[0.0], steps["time"].to_numpy(float), [end]])
-        v = np.concatenate([[0], steps["unacked"].to_numpy(int), steps["unacked"].to_numpy(int)[-1:] if len(steps)
-                            else [0]])
-        win.step(t, v, where="post", color=S.series_color(i), lw=1.4, label=actor, gid=f"unacked:{actor}")
-        for w in windows:
-            hit = w["kind"] in ("consumer_crash", "connection_loss") and w["target"] and (
-                w["target"] == actor or w["target"] == actor.split("#")[0])
-            if hit:
-                gantt.plot([w["start"]], [y], marker="X", ms=11, color=S.FAULT, mec="white", zorder=5,
-                           gid=f"crash:{actor}")
-    gantt.set_yticks(range(n), list(reversed(actors)) or [""])
-    gantt.set_ylim(-0.7, n - 0.3 + (0.5 if windows else 0))
-    gantt.grid(axis="y", visible=False)
-    gantt.set_title("Busy: processing a delivery", loc="left", fontsize=10.5)
-    win.set_title("Unacked deliveries held (the prefetch window)", loc="left", fontsize=10.5)
-    win.set_ylabel("unacked")
-    win.set_ylim(bottom=0)
-    win.yaxis.get_major_locator().set_params(integer=True)
-    win.set_xlim(0, end)
-    win.set_xlabel("simulated time (s)")
-    if 0 < len(actors) <= 8 and win.get_legend_handles_labels()[0]:
-        win.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    handles: list[Any] = [Patch(color=OUTCOMES.get(o, (o, S.MUTED))[1], label=OUTCOMES.get(o, (o,))[0])
-                          for o in OUTCOMES if o in used]
-    if any(w["kind"] in ("consumer_crash", "connection_loss") for w in windows):
-        handles.append(Line2D([], [], marker="X", ls="", color=S.FAULT, ms=9, label="crash"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(5, max(1, len(handles))))
+    fig = S.figure(10.5, 1.5 + 0.95 * n)
+    axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
+    crashed = drew = False
+    rows: list[str | None] = list(actors) or [None]
+    for i, (ax, actor) in enumerate(zip(axes, rows, strict=False)):
+        shade_faults(ax, windows, label=i == 0)
+        ax.set_yticks([0, 1], ["0", "100%"])
+        ax.set_ylim(0, 1.12)
+        ax.grid(axis="y", visible=False)
+        if actor is None:
+            ax.text(0.5, 0.5, "no consumers", transform=ax.transAxes, ha="center", color=S.MUTED)
+            continue
+        ax.set_ylabel(actor, rotation=0, ha="right", va="center", fontsize=9)
+        s = view.consumers.get(actor)
+        if s is not None and (any(s.busy) or any(s.held_max)):
+            drew = True
+            share = [b / x if x > 0 else 0.0 for b, x in zip(s.busy, w, strict=False)]
+            t, v = step_xy(view, share)
+            ax.fill_between(t, 0, v, step="post", color=S.BUSY, alpha=0.45, lw=0, gid=f"busy:{actor}")
+            held_ax = ax.twinx()
+            t, h = step_xy(view, s.held_max)
+            held_ax.step(t, h, where="post", color=HELD, lw=1.2, gid=f"held:{actor}")
+            top = max(1, int(max(s.held_max, default=0)))
+            held_ax.set_ylim(0, top * 1.12)
+            held_ax.set_yticks([0, top])
+            held_ax.tick_params(axis="y", colors=HELD, labelsize=8)
+            held_ax.grid(False)
+            held_ax.spines["right"].set_visible(True)
+            held_ax.spines["right"].set_color(HELD)
+        c = stats.get(actor) or {}
+        note = f"{c.get('busy_fraction', 0.0):.0%} busy · {c.get('delivered', 0)} delivered"
+        if actor in errors:
+            note += " · " + ", ".join(errors[actor])
+        ax.text(0.0, 1.02, note, transform=ax.transAxes, ha="left", va="bottom", fontsize=8,
+                color=S.FAULT if actor in errors else S.MUTED)
+        for win in windows:
+            if hits(win, actor):
+                crashed = True
+                ax.plot([win["start"]], [1.0], marker="X", ms=10, color=S.FAULT, mec="white", zorder=5,
+                        clip_on=False, gid=f"crash:{actor}")
+    axes[-1].set_xlim(0, end)
+    axes[-1].set_xlabel("simulated time (s)")
+    handles: list[Any] = [Patch(color=S.BUSY, alpha=0.45, label="busy: share of the bin holding a delivery"),
+                          Line2D([], [], color=HELD, lw=1.2, label="held: most unacked deliveries (right axis)")
+                          ] if drew else []
+    if crashed:
+        handles.append(Line2D([], [], marker="X", ls="", color=S.FAULT, ms=9, label="crash / connection lost"))
+    if windows:
+        handles.append(Patch(color=S.FAULT, alpha=0.25, label="fault"))
+    hidden = len(every) - len(actors) if consumers is None else 0
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)),
+               title=f"bins of {view.interval:g} s" + (f" · {hidden} more consumers not shown" if hidden > 0 else ""),
+               title_fontsize=8.5)
     name = name_of(run, "")
     fig.suptitle(title or ("Consumers" + (f" — {name}" if name else "")), x=0.01, ha="left",
                  fontweight="bold", fontsize=13)

@@ -49,7 +49,7 @@ def test_more_consumers_never_raise_the_mean_wait() -> None:
 
 def held_per_consumer(events: list) -> dict[str, int]:
     """Most unacknowledged copies each consumer held at once, from the events."""
-    releases = {K.ACK, K.NACK, K.REJECT, K.REQUEUE, K.LOSS, K.DISCARD, K.DEAD_LETTER, K.EXPIRE, K.DROP}
+    releases = {K.ACK, K.SETTLE, K.REQUEUE, K.LOSS, K.DISCARD, K.DEAD_LETTER, K.EXPIRE, K.DROP}
     holder: dict[int, str] = {}
     held: dict[str, int] = defaultdict(int)
     most: dict[str, int] = defaultdict(int)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
+from typing import Any
 
 import amqpsim
 from amqpsim.sim import Simulation
-from amqpsim.trace.events import FIELDS, Event, EventKind, Recorder
+from amqpsim.trace.events import RECORDS, Acked, Delivered, Enqueued, Published, Routed
+from amqpsim.trace.recorder import Recorder
 
 SCENARIO = {
     "name": "fanout-and-direct",
@@ -23,8 +22,8 @@ SCENARIO = {
 }
 
 
-def _rows(recorder: Recorder) -> list[tuple]:
-    rows: list[tuple] = []
+def _rows(recorder: Recorder) -> list[Any]:
+    rows: list[Any] = []
     recorder.batch_listeners.append(rows.extend)
     Simulation(amqpsim.load_scenario(SCENARIO), 3, recorder).build().run()
     recorder.flush()
@@ -33,27 +32,29 @@ def _rows(recorder: Recorder) -> list[tuple]:
 
 def test_without_routes_the_log_is_the_full_log_minus_its_route_events():
     full = _rows(Recorder(keep=True))
-    lean = _rows(Recorder(keep=False, routes=False))
-    assert any(r[2] == EventKind.ROUTE for r in full)
-    assert not any(r[2] == EventKind.ROUTE for r in lean)
-
-    def without_seq(rows: list[tuple]) -> list[tuple]:
-        return [(r[0], *r[2:]) for r in rows if r[2] != EventKind.ROUTE]
-
-    assert without_seq(lean) == without_seq(full)
-    assert [r[1] for r in lean] == list(range(1, len(lean) + 1))  # still numbered without gaps
-
-
-def test_rows_are_plain_tuples_unless_someone_keeps_or_listens():
     lean = _rows(Recorder(keep=False))
-    assert lean and all(type(r) is tuple and len(r) == len(FIELDS) for r in lean)
-    kept = _rows(Recorder(keep=True))
-    assert all(type(r) is Event for r in kept)
-    listened = Recorder(keep=False)
-    seen: list[Event] = []
-    listened.listeners.append(seen.append)
-    rows = _rows(listened)
-    assert seen == rows and all(type(r) is Event for r in seen)
+    assert any(type(e) is Routed for e in full)
+    assert not any(type(e) is Routed for e in lean)
+    assert lean == [e for e in full if type(e) is not Routed]
+
+
+def test_the_log_the_listeners_and_the_batch_listeners_see_the_same_events_in_order():
+    rec = Recorder(keep=True)
+    seen: list[Any] = []
+    rec.listeners.append(seen.append)
+    rows = _rows(rec)
+    assert rows and seen == rows == rec.events
+    assert all(type(e) in RECORDS.values() for e in rows)
+
+
+def test_the_log_is_complete_whenever_it_is_read():
+    """Events wait in a batch; reading the log hands them over first."""
+    rec = Recorder(keep=True)
+    sim = Simulation(amqpsim.load_scenario(SCENARIO), 3, rec).build()
+    sim.run(until=1.0)
+    n = len(rec.events)
+    assert n and n == len(rec.events)
+    assert rec.events[-1].time <= 1.0
 
 
 def test_a_summary_only_run_counts_what_a_logged_run_counts():
@@ -66,73 +67,22 @@ def test_a_summary_only_run_counts_what_a_logged_run_counts():
     assert lean["queues"]["b"]["max_depth"] == 3
 
 
-def test_the_per_message_events_carry_their_fields_by_name():
-    """The publish, enqueue, deliver and ack call sites pass their fields by position."""
+def test_the_per_message_events_carry_their_fields():
     rec = Recorder(keep=True)
     Simulation(amqpsim.load_scenario(SCENARIO), 3, rec).build().run()
-    pub = next(e for e in rec.events if e.kind == EventKind.PUBLISH and e.actor == "d#0")
+    pub = next(e for e in rec.events if type(e) is Published and e.actor == "d#0")
 
-    def of(kind: str) -> Event:
-        return next(e for e in rec.events if e.kind == kind and e.msg == pub.msg)
+    def of(cls: type) -> Any:
+        return next(e for e in rec.events if type(e) is cls and e.msg == pub.msg)
 
-    enq, dlv, ack = of(EventKind.ENQUEUE), of(EventKind.DELIVER), of(EventKind.ACK)
-    assert (pub.exchange, pub.routing_key, pub.size, pub.copy, pub.queue, pub.delivery_tag) == \
-        ("", "a", 0, None, None, None)
+    enq, dlv, ack = of(Enqueued), of(Delivered), of(Acked)
+    assert (pub.exchange, pub.routing_key, pub.size, pub.delivery_tag) == ("", "a", 0, None)
     assert pub.channel.startswith("conn-")
-    assert enq.copy and (enq.queue, enq.exchange, enq.routing_key, enq.size, enq.actor, enq.channel) == \
-        ("a", "", "a", 0, None, None)
-    assert (dlv.copy, dlv.queue, dlv.exchange, dlv.routing_key, dlv.redelivered, dlv.detail) == \
-        (enq.copy, "a", "", "a", False, None)
+    assert enq.copy and (enq.queue, enq.exchange, enq.routing_key, enq.size) == ("a", "", "a", 0)
+    assert (dlv.copy, dlv.queue, dlv.exchange, dlv.routing_key, dlv.redelivered, dlv.auto_ack) == \
+        (enq.copy, "a", "", "a", False, False)
     assert dlv.actor.startswith("wa#") and dlv.consumer and dlv.delivery_tag >= 1
     assert dlv.channel.startswith("conn-") and dlv.channel != pub.channel
     assert (ack.copy, ack.queue, ack.consumer, ack.delivery_tag, ack.channel, ack.actor) == \
         (enq.copy, "a", dlv.consumer, dlv.delivery_tag, dlv.channel, dlv.actor)
-    assert (ack.exchange, ack.routing_key, ack.size, ack.detail, ack.redelivered) == (None, None, None, None, None)
-
-
-def test_a_null_recorder_takes_events_in_either_form_and_keeps_nothing():
-    from amqpsim.trace import NullRecorder
-
-    rec = NullRecorder(keep=False)
-    rec.emit(1.0, EventKind.PUBLISH, "p", 1, None, "", None, "k")  # by position, as the hot call sites do
-    rec.emit(2.0, EventKind.METHOD, actor="p", detail="x")
-    assert len(rec) == 0 and not rec.batch
-
-
-def _summary_fed(sc, short: bool) -> dict:
-    from amqpsim.trace.summary import Summarizer
-
-    rec = Recorder(keep=False, routes=False)
-    ledger = Summarizer(exact=False, retain=5.0)
-    if short:
-        rec.feed(ledger)
-        assert not hasattr(rec.publish, "__self__")  # the short-row writers are in place
-    else:
-        rec.batch_listeners.append(ledger.take)
-    sim = Simulation(sc, 2, rec).build()
-    sim.run()
-    rec.flush()
-    ledger.finish(sim.env.now)
-    return ledger.summary(sc.name, 2, sim.env.now)
-
-
-@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml")),
-                         ids=lambda p: p.stem)
-def test_a_ledger_fed_short_rows_sums_up_as_one_fed_full_rows(path: Path) -> None:
-    sc = amqpsim.load_scenario(path)
-    assert _summary_fed(sc, short=True) == _summary_fed(sc, short=False)
-
-
-def test_feed_writes_full_rows_when_anyone_else_wants_the_events():
-    kept = Recorder(keep=True)
-    kept.feed(object.__new__(_Sink))
-    assert kept.publish == kept.record_publish
-    watched = Recorder(keep=False)
-    watched.listeners.append(lambda ev: None)
-    watched.feed(object.__new__(_Sink))
-    assert watched.ack == watched.record_ack
-
-
-class _Sink:
-    def take(self, rows: list) -> None:
-        return None
+    assert (ack.multiple, ack.auto) == (False, False)

@@ -62,15 +62,15 @@ def test_the_sketch_folds_in_any_chunks_to_the_same_histogram_and_the_exact_mode
 
 def test_a_summary_only_ledger_keeps_its_sample_buffers_bounded():
     from amqpsim.sim import Simulation
-    from amqpsim.trace.events import Recorder
     from amqpsim.trace.live import FOLD_EVERY
+    from amqpsim.trace.recorder import Recorder
     from amqpsim.trace.summary import Summarizer
 
     sc = amqpsim_load({
         "name": "mm1", "topology": {"queues": [{"name": "work"}]},
         "producers": [{"name": "p", "exchange": "", "routing_key": "work", "rate": {"poisson": 50}, "count": 20000}],
         "consumers": [{"name": "w", "queue": "work", "prefetch": 1, "service_time": {"exponential": 0.015}}]})
-    rec = Recorder(keep=False, routes=False)
+    rec = Recorder(keep=False)
     ledger = Summarizer(exact=False)
     high = [0]
 

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim"))
 from sim_helpers import SCENARIOS, run  # noqa: E402
 
-from amqpsim.trace.events import Event  # noqa: E402
+from amqpsim.trace.events import Acked, Delivered, Enqueued, Published, Republished, Routed  # noqa: E402
 from amqpsim.trace.summary import MESSAGE_KEYS, summarize  # noqa: E402
 
 LIBRARY = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
@@ -94,13 +94,11 @@ def test_series_rates_add_up(result):
 def test_max_depth_ignores_copies_delivered_at_once():
     from amqpsim.trace.summary import Summarizer
 
-    def ev(t, seq, kind, **kw):
-        return Event(t, seq, kind, **kw)
-
     s = Summarizer()
-    for e in [ev(0, 1, "publish", msg=1), ev(0, 2, "route", msg=1), ev(0, 3, "enqueue", msg=1, copy=1, queue="q"),
-              ev(0, 4, "deliver", msg=1, copy=1, queue="q", consumer="c", actor="c"),
-              ev(1, 5, "ack", msg=1, copy=1, queue="q", actor="c")]:
+    for e in [Published(0, "p", "ch", 1, "", "q", None, 0), Routed(0, 1, "", "q", ("q",), False),
+              Enqueued(0, 1, 1, "q", "", "q", 0),
+              Delivered(0, "c", "ch", "ctag", 1, 1, "q", "", "q", 1, False, False),
+              Acked(1, "c", "ch", "ctag", 1, 1, "q", 1, False, False)]:
         s(e)
     out = s.summary("x", 0, 2.0)
     assert out["queues"]["q"]["max_depth"] == 0 and out["messages"]["acked"] == 1
@@ -111,7 +109,7 @@ def test_live_ledger_memory_follows_what_is_live():
     """Streaming mode keeps state for live copies only, not for every message."""
     import amqpsim
     from amqpsim.sim import Simulation
-    from amqpsim.trace.events import Recorder
+    from amqpsim.trace.recorder import Recorder
     from amqpsim.trace.summary import Summarizer
 
     sc = amqpsim.load_scenario({"name": "mem", "topology": {"queues": [{"name": "q"}]},
@@ -127,6 +125,7 @@ def test_live_ledger_memory_follows_what_is_live():
     rec.listeners.append(lambda e: peak.__setitem__(0, max(peak[0], len(s.msgs) + len(s.recent))))
     sim.run()
     assert peak[0] < 400  # ~ rate x (queue time + retain), not 5000
+    rec.flush()  # (the last events wait in the recorder's batch)
     s.finish(sim.env.now)
     assert not s.msgs and not s.copies
     assert s.summary("mem", 1, sim.env.now)["messages"]["acked"] == 5000
@@ -145,7 +144,7 @@ def test_a_republish_whose_copies_ended_at_once_joins_its_logical_message():
                        "persistent": True, "confirms": True, "retry_unconfirmed": True}],
         "faults": [{"at": 0.5, "kind": "broker_restart"}]})
     r = amqpsim.run(sc, seed=0)
-    republished = [e for e in r.event_list if e.detail and e.detail.startswith("republish of")]
+    republished = [e for e in r.event_list if type(e) is Republished]
     assert republished  # the case at hand: a message was republished after the restart
     assert r.summary["jepsen"] == r.ledger.jepsen
     assert r.summary["jepsen"]["messages"] == 3

@@ -57,3 +57,19 @@ def sim_run():
 def run(request, store):
     """Each picture is checked on broker events and on a real simulation run."""
     return store if request.param == "broker" else request.getfixturevalue("sim_run")
+
+
+@pytest.fixture(scope="session")
+def lean_run():
+    """online-store without its event log: the pictures come from the view folded during the run."""
+    import amqpsim
+
+    return amqpsim.run(ROOT / "scenarios" / "online-store.yaml", events=False, pictures=True)
+
+
+@pytest.fixture(scope="session")
+def locked_run():
+    """Two instances of a consumer on an exclusive queue: the second meets 405 RESOURCE_LOCKED."""
+    import amqpsim
+
+    return amqpsim.run(Path(__file__).parent / "scenarios" / "exclusive-405.yaml", events=False, pictures=True)

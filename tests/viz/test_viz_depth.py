@@ -1,41 +1,72 @@
-"""Queue depth: ready and unacked stacked per queue, faults shaded and labelled."""
+"""Queue depth: ready (a step line with its per-bin range) and unacked per queue, faults shaded."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from viz_helpers import gids, rendered, texts
 
+import amqpsim
 from amqpsim import viz
-from amqpsim.viz.data import events_of
-from amqpsim.viz.metrics import depth_series
+from amqpsim.viz.data import view_of
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
-def test_an_area_per_queue_ready_and_unacked(run):
+def _peaks(fig) -> dict[str, float]:
+    """The top of each queue's ready band, as drawn."""
+    out = {}
+    for a in fig.findobj():
+        gid = a.get_gid()
+        if gid and gid.endswith(":ready-range"):
+            out[gid.rsplit(":", 1)[0]] = max(p.vertices[:, 1].max() for p in a.get_paths())
+    return out
+
+
+def test_a_panel_per_queue_ready_and_unacked(run):
     fig = viz.queue_depth(run)
     rendered(fig)
-    depth = depth_series(events_of(run))
-    held = sorted(q for q, g in depth.groupby("queue") if (g["ready"] + g["unacked"]).max() > 0)
+    view = view_of(run)
+    held = [q for q, s in view.queues.items() if max(s.ready_max) > 0 or max(s.unacked_max) > 0]
     shown = [g.split(":")[0] for g in gids(fig) if g.endswith(":ready")]
-    assert sorted(shown) == held[:8] or len(shown) == 8
+    assert sorted(shown) == sorted(held)[:8] or len(shown) == 8
     assert {g.split(":")[0] for g in gids(fig) if g.endswith(":unacked")} == set(shown)
-    titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert set(shown) <= set(titles)
+    assert set(shown) <= {ax.get_title(loc="left") for ax in fig.axes}
+    legend = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "ready" in legend and "unacked" in legend
 
 
-def test_depths_never_negative_and_match_the_broker(store):
-    depth = depth_series(events_of(store))
-    assert (depth[["ready", "unacked"]] >= 0).all().all()
-    final = depth.groupby("queue").last()
-    broker = store.broker
-    for name, q in broker.queues.items():
-        got = final.loc[name] if name in final.index else None
-        assert (0 if got is None else got["ready"]) == q.message_count()
-        assert (0 if got is None else got["unacked"]) == q.unacked
+@pytest.mark.parametrize("name", ["online-store", "overflow-modes", "ttl-head-of-line", "crash-ack-modes"])
+def test_the_peak_is_the_summarys_max_depth(name):
+    result = amqpsim.run(SCENARIOS / f"{name}.yaml", events=False, pictures=True)
+    fig = viz.queue_depth(result, max_queues=50)
+    peaks = _peaks(fig)
+    assert peaks
+    for q, peak in peaks.items():
+        max_depth = result.summary["queues"][q]["max_depth"]
+        assert peak == max_depth, q
+        assert f"{q}:peak" in gids(fig)
+    said = [t for t in texts(fig) if t.startswith("max ready ")]
+    assert sorted(int(t.split()[2]) for t in said) == sorted(
+        result.summary["queues"][q]["max_depth"] for q in peaks)
+
+
+def test_final_values_match_the_broker(store):
+    view = view_of(store)
+    for name, q in store.broker.queues.items():
+        s = view.queues.get(name)
+        assert (s.ready_last[-1] if s else 0) == q.message_count()
+        assert (s.unacked_last[-1] if s else 0) == q.unacked
+        if s:
+            assert min(s.ready_min) >= 0 and min(s.unacked_last) >= 0
 
 
 def test_fault_windows_shaded_and_labelled(store):
     fig = viz.queue_depth(store)
     shown = texts(fig)
     assert "consumer crash worker#1" in shown and "memory alarm" in shown
+    assert any(g.startswith("fault:memory alarm") for g in gids(fig))
 
 
 def test_queue_choice(store):

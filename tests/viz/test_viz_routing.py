@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import networkx as nx
 from viz_helpers import rendered, texts
 
+import amqpsim
 from amqpsim import viz
-from amqpsim.viz.data import events_of, topology_of
+from amqpsim.viz.data import topology_of, view_of
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def test_node_per_exchange_and_queue_edge_per_binding(run):
@@ -25,18 +30,46 @@ def test_node_per_exchange_and_queue_edge_per_binding(run):
 
 def test_traffic_on_edges(store):
     G = viz.routing_networkx(store)
-    ev = events_of(store)
-    assert G.edges["P:web", "X:orders"]["messages"] == (ev["kind"] == "publish").sum()
-    enq = ev.loc[ev["kind"] == "enqueue"].groupby("queue").size()
+    summary = view_of(store).summary
+    enq = {q: s["enqueued"] for q, s in summary["queues"].items()}
+    assert G.edges["P:web", "X:orders"]["messages"] == summary["messages"]["published"]
     assert G.edges["X:orders", "Q:warehouse"]["messages"] == enq["warehouse"]
     assert G.edges["X:dlx", "Q:dead"]["messages"] == enq["dead"]
     # the alternate exchange took what orders' own bindings could not route
     assert G.edges["X:orders", "X:unrouted"]["kind"] == "alternate"
     assert G.edges["X:orders", "X:unrouted"]["messages"] == enq["lost+found"]
     assert G.edges["Q:warehouse", "X:dlx"]["kind"] == "dead_letter"
-    assert G.edges["Q:warehouse", "X:dlx"]["messages"] == (ev["kind"] == "dead_letter").sum()
+    assert G.edges["Q:warehouse", "X:dlx"]["messages"] == summary["messages"]["dead_lettered"]
     assert G.nodes["C:worker"]["instances"] == 3 and G.nodes["P:web"]["label"] == "web ×2"
     assert G.nodes["Q:warehouse"]["max_depth"] == 15  # x-max-length 15: ready copies never exceed it
+    delivered = sum(c["delivered"] for name, c in summary["consumers"].items() if name.startswith("worker#"))
+    assert G.edges["Q:warehouse", "C:worker"]["messages"] == delivered
+
+
+def test_dead_letter_edges_from_the_scenarios_arguments(lean_run):
+    """x-dead-letter-exchange draws its edge; the flows count what crossed it."""
+    G = viz.routing_networkx(lean_run)
+    (queue,) = [q for q in lean_run.scenario.topology.queues if q.arguments.get("x-dead-letter-exchange")]
+    edge = G.edges["Q:" + queue.name, "X:" + queue.arguments["x-dead-letter-exchange"]]
+    assert edge["kind"] == "dead_letter"
+    assert edge["messages"] == lean_run.summary["queues"][queue.name]["dead_lettered"]
+
+
+def test_a_consumer_that_got_nothing_still_shows(locked_run):
+    G = viz.routing_networkx(locked_run)
+    assert G.nodes["C:worker"]["instances"] == 2 and G.nodes["C:worker"]["label"] == "worker ×2"
+
+
+def test_unroutable_publishes_are_counted():
+    result = amqpsim.run(SCENARIOS / "unroutable.yaml", events=False, pictures=True)
+    G = viz.routing_networkx(result)
+    m = result.summary["messages"]
+    returned = sum(d.get("returned", 0) for _, d in G.nodes(data=True))
+    dropped = sum(d.get("unroutable", 0) for _, d in G.nodes(data=True))
+    assert (returned, G.graph["unroutable"]) == (m["returned"], m["unroutable"] - m["returned"])
+    assert dropped in (0, G.graph["unroutable"])
+    shown = "\n".join(texts(viz.routing_graph(result)))
+    assert f"{m['returned']} returned" in shown
 
 
 def test_left_to_right_layers(store):
