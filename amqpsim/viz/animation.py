@@ -118,7 +118,7 @@ def flow_animation(run: Any, start: float = 0.0, end: float | None = None, frame
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), fontsize=8)
     fig.draw_without_rendering()  # lay the figure out once; frames then skip the layout engine
-    fig.set_layout_engine("none")
+    fig.set_layout_engine(None)  # no engine at all: "none" would still draw twice per frame
     anim = FuncAnimation(fig, update, frames=frames + 1, interval=1000 / fps, blit=False)
     anim._fig = fig  # type: ignore[attr-defined]
     anim._repr_html_ = anim.to_jshtml  # type: ignore[method-assign]
