@@ -25,7 +25,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -m "not notebook and not conformance"
+	$(BIN)/python -m pytest -n 2 -m "not notebook and not conformance and not browser"
 
 conformance: $(STAMP)
 	AMQPSIM_REQUIRE_BROKER=1 $(BIN)/python -m pytest tests/conformance

@@ -20,6 +20,7 @@ def test_scipy_is_core_and_jupyterlab_is_only_an_extra() -> None:
     assert "scipy" in core
     assert "jupyterlab" not in core and "jupyterlab" not in _names(extras["dev"])
     assert "jupyterlab" in _names(extras["lab"])
+    assert "playwright" in _names(extras["dev"])
 
 
 def test_make_lab_installs_the_extra_and_opens_the_notebooks() -> None:

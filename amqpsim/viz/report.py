@@ -1,4 +1,8 @@
-"""A run's report: the pictures as PNG, summary.json, events.jsonl and one self-contained report.html."""
+"""A run's report: the pictures as PNG, summary.json, events.jsonl and one self-contained report.html.
+
+The page needs no network: pictures are embedded as data: URIs and the flow animation is
+matplotlib's JavaScript player with its frames embedded and its icons drawn inline.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..trace.events import FIELDS, Event
+from .animation import flow_animation, player_html
 from .data import description_of, events_of, name_of, summary_of
 from .depth import queue_depth
 from .latency import latency
@@ -22,7 +27,7 @@ from .routing import routing_graph
 from .sequence import sequence_diagram
 from .timeline import consumer_timeline
 
-__all__ = ["write_report", "FIGURES"]
+__all__ = ["write_report", "FIGURES", "FLOW"]
 
 #: file stem -> (heading, what to look for, how to draw it)
 FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
@@ -41,6 +46,11 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
                  "and returns between the clients and the broker (connection set-up left out).",
                  lambda run: sequence_diagram(run, max_frames=36, setup=False)),
 }
+
+
+#: the animation's section: (id, heading, what to look for); shown after the routing graph
+FLOW = ("flow", "Message flow", "Messages moving over the routing graph, coloured by what became of "
+        "them; a queue's box fills as it grows. Play it, or step through it frame by frame.")
 
 
 def _events_list(run: Any, ev: pd.DataFrame) -> list[Event]:
@@ -74,12 +84,14 @@ def _png(fig: Figure, path: Path) -> bytes:
     return data
 
 
-def write_report(result: Any, directory: str | Path) -> Path:
+def write_report(result: Any, directory: str | Path, flow_frames: int = 40) -> Path:
     """Write the report of a run into ``directory``; returns the path of ``report.html``.
 
     Files: one PNG per picture (see :data:`FIGURES`), ``summary.json``,
-    ``events.jsonl`` and ``report.html`` (images embedded, opens anywhere offline).
+    ``events.jsonl`` and ``report.html`` (images and the flow animation embedded, opens
+    anywhere offline).
     A picture that cannot be drawn is reported in the page instead of stopping the report.
+    ``flow_frames``: frames of the flow animation (each ~0.1 s to draw); 0 leaves it out.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -103,7 +115,9 @@ def write_report(result: Any, directory: str | Path) -> Path:
             sections.append(_section(heading, f"could not draw this picture: {exc!r}", None, stem))
         else:
             sections.append(_section(heading, caption, data, stem))
-    page = _page(name_of(result, "run"), description_of(result), summary, sections)
+        if stem == "routing" and flow_frames > 0:
+            sections.append(_flow_section(result, flow_frames))
+    page = _page(name_of(result, "run"), description_of(result), summary, sections, flow_frames > 0)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
@@ -117,6 +131,16 @@ def _section(heading: str, caption: str, png: bytes | None, stem: str) -> str:
         img = f'<img src="data:image/png;base64,{b64}" alt="{html.escape(heading)}" data-file="{stem}.png">'
     return (f'<section id="{stem}"><h2>{html.escape(heading)}</h2>'
             f'<p class="caption">{html.escape(caption)}</p>{img}</section>')
+
+
+def _flow_section(result: Any, frames: int) -> str:
+    stem, heading, caption = FLOW
+    try:
+        player = player_html(flow_animation(result, frames=frames))
+    except Exception as exc:  # noqa: BLE001 - as for the pictures
+        return _section(heading, f"could not draw this picture: {exc!r}", None, stem)
+    return (f'<section id="{stem}"><h2>{html.escape(heading)}</h2>'
+            f'<p class="caption">{html.escape(caption)}</p>{player}</section>')
 
 
 def _fmt(v: Any) -> str:
@@ -173,9 +197,13 @@ nav a{margin-right:1em;color:#1E88E5;text-decoration:none}
 """
 
 
-def _page(name: str, description: str, summary: dict[str, Any], sections: list[str]) -> str:
+def _page(name: str, description: str, summary: dict[str, Any], sections: list[str],
+          flow: bool) -> str:
     meta = " · ".join(f"{k} {_fmt(summary[k])}" for k in ("seed", "sim_time") if k in summary)
-    nav = "".join(f'<a href="#{stem}">{html.escape(h)}</a>' for stem, (h, _, _) in FIGURES.items())
+    heads = [(stem, h) for stem, (h, _, _) in FIGURES.items()]
+    if flow:
+        heads.insert(1 + list(FIGURES).index("routing"), FLOW[:2])
+    nav = "".join(f'<a href="#{stem}">{html.escape(h)}</a>' for stem, h in heads)
     tables = "".join(f"<div>{t}</div>" for t in _tables(summary).split("\n") if t)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>amqpsim report — {html.escape(name)}</title>
