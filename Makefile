@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LAB_STAMP := $(VENV)/.lab-stamp
 
-.PHONY: demo test test-fast conformance bench lint clean
+.PHONY: demo test test-fast conformance bench lint lab clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +25,22 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -m "not notebook and not conformance"
+	$(BIN)/python -m pytest -n 2 -m "not notebook and not conformance and not browser"
 
 conformance: $(STAMP)
 	AMQPSIM_REQUIRE_BROKER=1 $(BIN)/python -m pytest tests/conformance
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+$(LAB_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	touch $(LAB_STAMP)
+
+## Open notebooks/ in JupyterLab (installs the [lab] extra into .venv the first time).
+## (--allow-root only when run as root, which Jupyter refuses otherwise.)
+lab: $(LAB_STAMP)
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: $(STAMP)
 	$(BIN)/ruff check amqpsim tests benchmarks

@@ -7,12 +7,15 @@ the run): copies are coloured by the fate they meet within them, in the ledger's
 colours; a queue's box fills as it grows. Keep it short: ``frames`` frames over
 ``[start, end]`` (default: the span of the view's first events); save with
 ``anim.save("flow.gif", writer="pillow")``, or show it in a notebook as the value of
-a cell (an HTML/JavaScript player).
+a cell (an HTML/JavaScript player). :func:`player_html`
+is that player as a piece of HTML that works offline (the report embeds it).
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
+import re
 from typing import Any
 
 import numpy as np
@@ -36,7 +39,7 @@ from .data import KEPT, base_name, name_of, view_of
 from .graph import _path, routing_networkx
 from .routing import draw_graph, point_on
 
-__all__ = ["flow_animation"]
+__all__ = ["flow_animation", "player_html"]
 
 PUBLISH_DOT = "#455A64"
 #: a copy whose fate comes after the view's first events
@@ -204,8 +207,47 @@ def flow_animation(run: Any, start: float = 0.0, end: float | None = None, frame
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), fontsize=8)
     fig.draw_without_rendering()  # lay the figure out once; frames then skip the layout engine
-    fig.set_layout_engine("none")
+    fig.set_layout_engine(None)  # no engine at all: "none" would still draw twice per frame
     anim = FuncAnimation(fig, update, frames=frames + 1, interval=1000 / fps, blit=False)
     anim._fig = fig  # type: ignore[attr-defined]
-    anim._repr_html_ = anim.to_jshtml  # type: ignore[method-assign]
+    anim._repr_html_ = lambda: player_html(anim)  # type: ignore[method-assign]
     return anim
+
+
+# matplotlib's player draws its buttons with Font Awesome, loaded from a CDN: the same icons as
+# inline SVG (16 x 16), so that a report opened offline has working, visible buttons.
+_ICONS = {
+    "minus": "M2 7h12v2H2z",
+    "plus": "M7 2h2v5h5v2H9v5H7V9H2V7h5z",
+    "fast-backward": "M2 2h2v12H2zM9.5 2v12L4 8zM15 2v12L9.5 8z",
+    "step-backward": "M3 2h2v12H3zM13 2v12L5 8z",
+    "play fa-flip-horizontal": "M13 2v12L3 8z",
+    "pause": "M3 2h4v12H3zM9 2h4v12H9z",
+    "play": "M3 2v12l10-6z",
+    "step-forward": "M3 2v12l8-6zM11 2h2v12h-2z",
+    "fast-forward": "M1 2v12l5.5-6zM6.5 2v12L12 8zM12 2h2v12h-2z",
+}
+_FONT_LINK = re.compile(r"<link\b[^>]*font-awesome[^>]*>\s*", re.S)
+_ICON = re.compile(r'<i class="fa fa-([a-z -]+)"></i>')
+_UUID = re.compile(r"[0-9a-f]{32}")
+
+
+def _svg_icon(match: re.Match[str]) -> str:
+    return ('<svg width="14" height="14" viewBox="0 0 16 16" fill="currentColor" '
+            f'aria-hidden="true" style="vertical-align:middle"><path d="{_ICONS[match[1]]}"/></svg>')
+
+
+def player_html(anim: FuncAnimation, default_mode: str = "loop") -> str:
+    """The animation as matplotlib's HTML/JavaScript player, frames embedded, needing no network.
+
+    ``to_jshtml`` links Font Awesome from a CDN for its button icons; here the link is
+    dropped and every icon drawn as inline SVG.
+    """
+    page = _ICON.sub(_svg_icon, _FONT_LINK.sub("", anim.to_jshtml(default_mode=default_mode)))
+    # the player names its elements after a random uuid: name them after the content instead,
+    # so that the same run always gives the same page
+    ids = set(_UUID.findall(page))
+    stable = hashlib.sha1(_UUID.sub("", page).encode()).hexdigest()[:32]
+    for uid in ids:
+        page = page.replace(uid, stable)
+    return page

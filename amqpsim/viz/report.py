@@ -2,7 +2,9 @@
 
 Everything is drawn from the run's view (:func:`~amqpsim.viz.data.view_of`): a report
 costs what a summary costs. The event log is not written here (``amqpsim run --events``
-or :meth:`~amqpsim.RunResult.write_events` write it when asked).
+or :meth:`~amqpsim.RunResult.write_events` write it when asked). The page needs no
+network: pictures are embedded as data: URIs and the flow animation is matplotlib's
+JavaScript player with its frames embedded and its icons drawn inline.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from ..trace.views import RunView
+from .animation import flow_animation, player_html
 from .data import description_of, name_of, topology_of, view_of
 from .depth import queue_depth
 from .latency import latency
@@ -27,7 +30,7 @@ from .routing import routing_graph
 from .sequence import sequence_diagram
 from .timeline import consumer_timeline
 
-__all__ = ["write_report", "FIGURES"]
+__all__ = ["write_report", "FIGURES", "FLOW"]
 
 #: file stem -> (heading, what to look for, how to draw it)
 FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
@@ -51,6 +54,11 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
 }
 
 
+#: the animation's section: (id, heading, what to look for); shown after the routing graph
+FLOW = ("flow", "Message flow", "Messages moving over the routing graph, coloured by what became of "
+        "them; a queue's box fills as it grows. Play it, or step through it frame by frame.")
+
+
 class _Drawn:
     """A run as the pictures of a report read it: its view (folded once), its scenario and topology."""
 
@@ -69,12 +77,13 @@ def _png(fig: Figure, path: Path) -> bytes:
     return data
 
 
-def write_report(result: Any, directory: str | Path) -> Path:
+def write_report(result: Any, directory: str | Path, flow_frames: int = 40) -> Path:
     """Write the report of a run into ``directory``; returns the path of ``report.html``.
 
     Files: one PNG per picture (see :data:`FIGURES`), ``summary.json`` and ``report.html``
-    (images embedded, opens anywhere offline). A picture that cannot be drawn is reported
-    in the page instead of stopping the report.
+    (images and the flow animation embedded, opens anywhere offline). A picture that
+    cannot be drawn is reported in the page instead of stopping the report.
+    ``flow_frames``: frames of the flow animation (each ~0.1 s to draw); 0 leaves it out.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -90,7 +99,9 @@ def write_report(result: Any, directory: str | Path) -> Path:
             sections.append(_section(heading, f"could not draw this picture: {exc!r}", None, stem))
         else:
             sections.append(_section(heading, caption, data, stem))
-    page = _page(name_of(result, "run"), description_of(result), summary, sections)
+        if stem == "routing" and flow_frames > 0:
+            sections.append(_flow_section(run, flow_frames))
+    page = _page(name_of(result, "run"), description_of(result), summary, sections, flow_frames > 0)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
@@ -104,6 +115,16 @@ def _section(heading: str, caption: str, png: bytes | None, stem: str) -> str:
         img = f'<img src="data:image/png;base64,{b64}" alt="{html.escape(heading)}" data-file="{stem}.png">'
     return (f'<section id="{stem}"><h2>{html.escape(heading)}</h2>'
             f'<p class="caption">{html.escape(caption)}</p>{img}</section>')
+
+
+def _flow_section(result: Any, frames: int) -> str:
+    stem, heading, caption = FLOW
+    try:
+        player = player_html(flow_animation(result, frames=frames))
+    except Exception as exc:  # noqa: BLE001 - as for the pictures
+        return _section(heading, f"could not draw this picture: {exc!r}", None, stem)
+    return (f'<section id="{stem}"><h2>{html.escape(heading)}</h2>'
+            f'<p class="caption">{html.escape(caption)}</p>{player}</section>')
 
 
 def _fmt(v: Any) -> str:
@@ -191,9 +212,13 @@ nav a{margin-right:1em;color:#1E88E5;text-decoration:none} .none{color:#607D8B;f
 """
 
 
-def _page(name: str, description: str, summary: dict[str, Any], sections: list[str]) -> str:
+def _page(name: str, description: str, summary: dict[str, Any], sections: list[str],
+          flow: bool) -> str:
     meta = " · ".join(f"{k} {_fmt(summary[k])}" for k in ("seed", "sim_time") if k in summary)
-    links = [("summary", "Summary"), ("errors", "Errors"), *((stem, h) for stem, (h, _, _) in FIGURES.items())]
+    heads = [(stem, h) for stem, (h, _, _) in FIGURES.items()]
+    if flow:
+        heads.insert(1 + list(FIGURES).index("routing"), FLOW[:2])
+    links = [("summary", "Summary"), ("errors", "Errors"), *heads]
     nav = "".join(f'<a href="#{stem}">{html.escape(h)}</a>' for stem, h in links)
     tables = "".join(f"<div>{t}</div>" for t in _tables(summary))
     return f"""<!DOCTYPE html>

@@ -16,7 +16,7 @@ from rich.console import Console
 import amqpsim
 from amqpsim.cli import main
 from amqpsim.scenario import load_scenario
-from amqpsim.study.compare import Comparison, compare, t_cdf, t_interval, t_quantile
+from amqpsim.study.compare import Comparison, compare, t_interval, t_quantile
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,10 +47,23 @@ def test_t_quantile_other_levels_and_symmetry() -> None:
     assert t_quantile(0.995, 5) == pytest.approx(4.0321, abs=5e-5)
     assert t_quantile(0.95, 10) == pytest.approx(1.8125, abs=5e-5)
     assert t_quantile(0.025, 4) == pytest.approx(-t_quantile(0.975, 4))
-    assert t_cdf(0.0, 7) == pytest.approx(0.5)
+    assert t_quantile(0.5, 7) == pytest.approx(0.0, abs=1e-12)
     assert t_quantile(0.975, 10_000) == pytest.approx(1.95996, abs=1e-3)  # -> normal
     with pytest.raises(ValueError):
         t_quantile(1.0, 3)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 10, 30, 200])
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_t_interval_half_width_is_scipys(n: int, level: float) -> None:
+    from scipy import stats
+
+    values = [math.sin(i) * 3.0 + i % 4 for i in range(n)]
+    iv = t_interval(values, level)
+    low, high = stats.t.interval(level, n - 1, loc=fmean(values), scale=stats.sem(values))
+    assert iv.n == n and iv.mean == pytest.approx(fmean(values))
+    assert iv.half_width == pytest.approx((high - low) / 2.0, rel=1e-12)
+    assert (iv.low, iv.high) == pytest.approx((low, high), rel=1e-12)
 
 
 def test_t_interval_by_hand() -> None:

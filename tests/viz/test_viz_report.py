@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,11 +21,11 @@ def _rendered(out: Path, page: str) -> None:
     for stem in FIGURES:
         assert (out / f"{stem}.png").stat().st_size > 5000, stem
         assert f'data-file="{stem}.png"' in page
-    assert page.count("data:image/png;base64,") == len(FIGURES)
+    assert page.count('<img src="data:image/png;base64,') == len(FIGURES)
 
 
 def test_report_writes_every_file(run, tmp_path):
-    html_path = viz.write_report(run, tmp_path / "report")
+    html_path = viz.write_report(run, tmp_path / "report", flow_frames=8)
     out = html_path.parent
     assert html_path.name == "report.html"
     page = html_path.read_text()
@@ -36,12 +37,22 @@ def test_report_writes_every_file(run, tmp_path):
                                                            "report.html"])
     assert "<table>" in page and "max ready" in page and "max depth" not in page
     assert '<section id="errors">' in page and '<a href="#errors">' in page
+    flow = page.split('<section id="flow">', 1)[1].split("</section>", 1)[0]
+    assert page.index('id="routing"') < page.index('id="flow"') < page.index('id="queue_depth"')
+    assert len(re.findall(r"frames\[\d+\] = ", flow)) == 9 and '<a href="#flow">' in page
+    assert "http://" not in page and "https://" not in page  # opens offline
+
+
+def test_report_without_the_animation(store, tmp_path):
+    page = viz.write_report(store, tmp_path, flow_frames=0).read_text()
+    assert 'id="flow"' not in page and '<a href="#flow">' not in page
+    assert page.count('<img src="data:image/png;base64,') == len(FIGURES)
 
 
 def test_report_names_the_scenario(store, tmp_path):
     run = SimpleNamespace(events=store.events, summary=None,
                           scenario=SimpleNamespace(name="online-store", description="Orders <flow>."))
-    page = viz.write_report(run, tmp_path).read_text()
+    page = viz.write_report(run, tmp_path, flow_frames=2).read_text()
     assert "<h1>online-store</h1>" in page and "Orders &lt;flow&gt;." in page
 
 

@@ -1,4 +1,5 @@
-"""The report of every shipped scenario renders from its view alone: every picture drawn, none failed."""
+"""The report of every shipped scenario renders from its view alone: every picture and the animation
+drawn, none failed."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ def test_there_are_scenarios_to_render():
 def test_report_renders(path, tmp_path):
     result = amqpsim.run(path, events=False, pictures=True)  # no event log: the view folded during the run
     assert result.error is None
-    page = viz.write_report(result, tmp_path).read_text()
+    page = viz.write_report(result, tmp_path, flow_frames=3).read_text()  # few frames: fast
     assert "could not draw" not in page
-    assert page.count("data:image/png;base64,") == len(FIGURES)
+    assert page.count('<img src="data:image/png;base64,') == len(FIGURES)
     assert '<section id="errors">' in page
+    assert '<section id="flow">' in page and "frames[3] = " in page and "frames[4]" not in page
     for stem in FIGURES:
         assert (tmp_path / f"{stem}.png").stat().st_size > 5000, stem
