@@ -103,6 +103,11 @@ class Refusal:
     field: tuple[str, ...] = ()
     hard: bool = False
 
+    @property
+    def reply_text(self) -> str:
+        """``"PRECONDITION_FAILED - invalid arg ..."``, as the client receives it."""
+        return self.error("").reply_text
+
     def error(self, method: str) -> AMQPError:
         cls = ConnectionError_ if self.hard else ChannelError
         return cls(self.code, self.detail, method, field=self.field)
