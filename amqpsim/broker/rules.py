@@ -27,42 +27,45 @@ failure (:func:`queue_refusals` lists them all, first first):
 
 All refusals are 406 PRECONDITION_FAILED channel errors unless marked otherwise.
 A redeclare of an existing queue is only compared, not validated (see
-:func:`.args.equivalence_args`). Exchange rules are at the end of the module;
-policy keys are in :mod:`.policy_rules`.
+:func:`.args.equivalence_args`). The value checks themselves are in :mod:`.arg_checks`,
+the exchange rules at the end of this module, the policy keys in :mod:`.policy_rules`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .arg_checks import (
+    MAX_TTL,
+    Check,
+    Crash,
+    boolean,
+    dlx_routing_key,
+    expires,
+    max_age,
+    max_priority,
+    message_ttl,
+    non_negative,
+    one_of,
+    positive,
+    queue_version,
+    string,
+    text,
+)
 from .errors import AMQPError, ChannelError, ConnectionError_, q_res, x_res
 from .exchanges import TYPES as _EXCHANGE_CLASSES
 from .validate import amqp_type
 
 __all__ = [
-    "ARGUMENT_RULES", "CRASH", "DEFAULT_EXCHANGE", "EXCHANGE_TYPES", "KNOWN_ARGUMENTS", "MAX_TTL", "OVERFLOW_MODES",
+    "ARGUMENT_RULES", "DEFAULT_EXCHANGE", "EXCHANGE_TYPES", "KNOWN_ARGUMENTS", "MAX_TTL", "OVERFLOW_MODES",
     "QUEUE_TYPES", "ArgRule", "QueueType", "Refusal", "exchange_refusals", "queue_refusals",
     "queue_type_name", "reserved_name",
 ]
 
-MAX_TTL = 315_360_000_000  # ten years in ms: RabbitMQ's rabbit_misc:check_expiry/1
 OVERFLOW_MODES = ("drop-head", "reject-publish", "reject-publish-dlx")
 EXCHANGE_TYPES = tuple(_EXCHANGE_CLASSES)  # direct, fanout, topic, headers
-
-
-class _Crash:
-    """A check verdict: the value crashes RabbitMQ's code (541 INTERNAL_ERROR)."""
-
-    def __repr__(self) -> str:
-        return "CRASH"
-
-
-CRASH = _Crash()
-Verdict = str | _Crash | None  # None: accepted; str: the Erlang term of the 406 detail
-Check = Callable[[Any, Mapping[str, Any]], Verdict]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,89 +116,11 @@ class Refusal:
         return cls(self.code, self.detail, method, field=self.field)
 
 
-# ------------------------------------------------------------------ value checks
-def _text(v: Any) -> Any:
-    return v.decode() if isinstance(v, bytes) else v
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _integer(v: Any) -> Verdict:
-    return None if _is_int(v) else f'"expected integer, got {amqp_type(v)}"'
-
-
-def _non_negative(v: Any, _args: Mapping[str, Any] | None = None) -> Verdict:
-    return _integer(v) or (f"{{value_negative,{v}}}" if v < 0 else None)
-
-
-def _positive(v: Any, args: Mapping[str, Any]) -> Verdict:
-    return _non_negative(v) or ("{value_zero,0}" if v == 0 else None)
-
-
-def _expiry(v: int) -> Verdict:
-    if v < 0:
-        return f"{{value_negative,{v}}}"
-    return f"{{value_too_large,{v}}}" if v > MAX_TTL else None
-
-
-def _message_ttl(v: Any, _args: Mapping[str, Any]) -> Verdict:
-    return _integer(v) or _expiry(v)
-
-
-def _expires(v: Any, _args: Mapping[str, Any]) -> Verdict:
-    return _integer(v) or ("{value_zero,0}" if v == 0 else _expiry(v))
-
-
-def _max_priority(v: Any, _args: Mapping[str, Any]) -> Verdict:
-    return _non_negative(v) or (f"{{max_value_exceeded,{v}}}" if v > 255 else None)
-
-
-def _string(v: Any, _args: Mapping[str, Any]) -> Verdict:
-    return None if isinstance(v, str | bytes) else f"{{unacceptable_type,{amqp_type(v)}}}"
-
-
-def _dlx_routing_key(v: Any, args: Mapping[str, Any]) -> Verdict:
-    if "x-dead-letter-exchange" in args:
-        return _string(v, args)
-    return _string(v, args) or "routing_key_but_no_dlx_defined"
-
-
-def _bool(v: Any, _args: Mapping[str, Any]) -> Verdict:
-    return None if isinstance(v, bool) else f"{{unacceptable_type,{amqp_type(v)}}}"
-
-
-def _queue_version(v: Any, _args: Mapping[str, Any]) -> Verdict:
-    return _integer(v) or (None if v in (1, 2) else f"\"unsupported queue version '{v}'\"")
-
-
-_MAX_AGE = re.compile(r"([0-9]*)(.*)", re.DOTALL)
-
-
-def _max_age(v: Any, args: Mapping[str, Any]) -> Verdict:
-    """``<positive integer><unit>``, unit one of Y M D h m s; no digits at all crashes 3.10.8."""
-    if (bad := _string(v, args)) is not None:
-        return bad
-    digits, unit = _MAX_AGE.fullmatch(_text(v)).groups()  # type: ignore[union-attr]
-    if not digits:
-        return CRASH
-    return None if int(digits) > 0 and unit in ("Y", "M", "D", "h", "m", "s") else "invalid_max_age"
-
-
-def _one_of(values: tuple[str, ...], error: Callable[[str], str]) -> Check:
-    def check(v: Any, args: Mapping[str, Any]) -> Verdict:
-        if (bad := _string(v, args)) is not None:
-            return bad
-        return None if _text(v) in values else error(_text(v))
-    return check
-
-
 def _rule(key: str, check: Check | None = None, values: tuple[str, ...] = (),
           error: Callable[[str], str] | None = None) -> ArgRule:
     if values:
         assert error is not None
-        check = _one_of(values, error)
+        check = one_of(values, error)
     assert check is not None
     return ArgRule(key, check, values)
 
@@ -206,28 +131,28 @@ QUEUE_TYPE_NAMES = ("classic", "quorum", "stream")
 
 #: every value-checked queue argument, in RabbitMQ 3.10.8's checking order
 ARGUMENT_RULES: dict[str, ArgRule] = {r.key: r for r in (
-    _rule("x-expires", _expires),
-    _rule("x-message-ttl", _message_ttl),
-    _rule("x-dead-letter-exchange", _string),
-    _rule("x-dead-letter-routing-key", _dlx_routing_key),
+    _rule("x-expires", expires),
+    _rule("x-message-ttl", message_ttl),
+    _rule("x-dead-letter-exchange", string),
+    _rule("x-dead-letter-routing-key", dlx_routing_key),
     _rule("x-dead-letter-strategy", values=("at-most-once", "at-least-once"),
           error=lambda v: "invalid_dlx_strategy"),
-    _rule("x-max-length", _non_negative),
-    _rule("x-max-length-bytes", _non_negative),
-    _rule("x-max-in-memory-length", _non_negative),
-    _rule("x-max-in-memory-bytes", _non_negative),
-    _rule("x-max-priority", _max_priority),
+    _rule("x-max-length", non_negative),
+    _rule("x-max-length-bytes", non_negative),
+    _rule("x-max-in-memory-length", non_negative),
+    _rule("x-max-in-memory-bytes", non_negative),
+    _rule("x-max-priority", max_priority),
     _rule("x-overflow", values=OVERFLOW_MODES, error=lambda v: "invalid_overflow"),
     _rule("x-queue-mode", values=("default", "lazy"),
           error=lambda v: f"\"unsupported queue mode '{v}'\""),
-    _rule("x-queue-version", _queue_version),
-    _rule("x-single-active-consumer", _bool),
+    _rule("x-queue-version", queue_version),
+    _rule("x-single-active-consumer", boolean),
     _rule("x-queue-type", values=QUEUE_TYPE_NAMES,
           error=lambda v: f"\"unsupported queue type '{v}'\""),
-    _rule("x-quorum-initial-group-size", _positive),
-    _rule("x-max-age", _max_age),
-    _rule("x-stream-max-segment-size-bytes", _non_negative),
-    _rule("x-initial-cluster-size", _positive),
+    _rule("x-quorum-initial-group-size", positive),
+    _rule("x-max-age", max_age),
+    _rule("x-stream-max-segment-size-bytes", non_negative),
+    _rule("x-initial-cluster-size", positive),
     _rule("x-queue-leader-locator", values=LEADER_LOCATORS,
           error=lambda v: "invalid_queue_locator_arg"),
 )}
@@ -257,7 +182,7 @@ KNOWN_ARGUMENTS = frozenset().union(*(t.arguments for t in QUEUE_TYPES.values())
 
 def queue_type_name(arguments: Mapping[str, Any]) -> str:
     """The queue type ``x-queue-type`` asks for (``classic`` when absent)."""
-    return str(_text(arguments.get("x-queue-type", "classic")))
+    return str(text(arguments.get("x-queue-type", "classic")))
 
 
 def reserved_name(kind: str, name: str) -> Refusal | None:
@@ -291,7 +216,7 @@ def queue_refusals(name: str, durable: bool, exclusive: bool, auto_delete: bool,
     for key, rule in ARGUMENT_RULES.items():
         if key in arguments and key in qtype.arguments and key != "x-dead-letter-exchange":
             verdict = rule.check(arguments[key], arguments)
-            if isinstance(verdict, _Crash):
+            if isinstance(verdict, Crash):
                 out.append(Refusal(541, "", arg(key), hard=True))
             elif verdict is not None:
                 out.append(Refusal(406, f"invalid arg '{key}' for {res}: {verdict}", arg(key)))
@@ -304,7 +229,7 @@ def queue_refusals(name: str, durable: bool, exclusive: bool, auto_delete: bool,
             if flag:
                 out.append(Refusal(406, f"invalid property '{prop}' for {res}", (field,)))
     locator = arguments.get("x-queue-master-locator")
-    if qtype.name == "classic" and locator is not None and _text(locator) not in MASTER_LOCATORS:
+    if qtype.name == "classic" and locator is not None and text(locator) not in MASTER_LOCATORS:
         out.append(Refusal(541, "", arg("x-queue-master-locator"), hard=True))
     return out
 
