@@ -323,3 +323,13 @@ def test_imported_policies_apply_in_the_simulation() -> None:
     summary = amqpsim.run(scenario, seed=0).summary
     assert summary["queues"]["inbox"]["final_depth"] == 2  # the higher-priority policy wins
     assert summary["messages"]["dropped_overflow"] == 8  # drop-head, the default overflow
+
+
+def test_a_4x_export_imports_with_the_4x_profile() -> None:
+    """Per-type apply-to values exist from 3.12: a 3.10 broker refuses them, a 4.x one not."""
+    defs = {"rabbitmq_version": "4.1.0", "policies": [
+        {"vhost": "/", "name": "dl", "pattern": ".*", "apply-to": "quorum_queues",
+         "definition": {"delivery-limit": 5}, "priority": 0}]}
+    assert import_definitions(defs).broker.version == "4.3"
+    with pytest.raises(ScenarioError, match="apply-to 'quorum_queues' unrecognised"):
+        import_definitions({**defs, "rabbitmq_version": "3.10.8"})
