@@ -72,6 +72,12 @@ def _mapping(item: dict[Any, Any], key: str) -> dict[Any, Any] | None:
 
 
 class _Declarer:
+    """One pass over the raw topology: a throwaway broker, one connection, a channel per item.
+
+    ``declared`` holds the names that exist (for near-miss hints on 404s);
+    ``left_out`` the queues and exchanges not declared (refused, malformed or not
+    simulated), whose bindings are skipped rather than reported again."""
+
     def __init__(self, data: Mapping[Any, Any], version: str) -> None:
         self.data = data
         self.version = version
