@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -48,7 +49,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run a scenario: progress bar on long runs, then the summary (``--quiet``: none).
+    """Run a scenario: progress bar on long runs, then the summary (``--quiet``: none; a
+    failed run prints one line on stderr instead).
 
     Exit status 0 when the run completed and every routed copy has exactly one
     fate; 1 when the run failed or conservation is violated; 2 for a bad scenario.
@@ -80,7 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         text = json.dumps(result.summary, indent=2) + "\n"
         if _write(text, args.json) != EXIT_OK:
             return EXIT_BAD_INPUT
-    if result.summary and not args.quiet and args.json != "-":
+    if result.summary and not args.quiet and args.json != "-" and result.error is None:
         from amqpsim.trace.table import print_summary
 
         print_summary(result.summary, console)
@@ -371,6 +373,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - one line, not a traceback (AMQPSIM_DEBUG=1: raise)
+        if os.environ.get("AMQPSIM_DEBUG"):
+            raise
+        print(f"amqpsim {args.command}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Queue arguments: validation (as RabbitMQ 3.10 answers it) and effective settings.
+"""Queue arguments: the effective settings of a queue (its validation is in :mod:`.rules`).
 
 Effective settings merge the queue's ``x-`` arguments with the policy that applies
 to it: numeric limits take the minimum of both, the dead-letter target and the
@@ -10,103 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ChannelError, q_res
-from .validate import amqp_type
+from .rules import QUEUE_TYPES, queue_type_name
 
-OVERFLOW_MODES = ("drop-head", "reject-publish", "reject-publish-dlx")
-QUEUE_TYPES = ("classic", "quorum")
-MAX_TTL = 315_360_000_000
-
-#: argument -> the queue types that know it
-KNOWN_ARGS: dict[str, tuple[str, ...]] = {
-    "x-expires": ("classic", "quorum"),
-    "x-message-ttl": ("classic", "quorum"),
-    "x-dead-letter-exchange": ("classic", "quorum"),
-    "x-dead-letter-routing-key": ("classic", "quorum"),
-    "x-max-length": ("classic", "quorum"),
-    "x-max-length-bytes": ("classic", "quorum"),
-    "x-overflow": ("classic", "quorum"),
-    "x-max-priority": ("classic",),
-    "x-queue-mode": ("classic",),
-    "x-queue-type": ("classic", "quorum"),
-    "x-single-active-consumer": ("classic", "quorum"),
-    "x-delivery-limit": ("quorum",),
-    "x-queue-master-locator": ("classic",),
-    "x-queue-leader-locator": ("quorum",),
-    "x-quorum-initial-group-size": ("quorum",),
-    "x-dead-letter-strategy": ("quorum",),
-    "x-max-in-memory-length": ("quorum",),
-    "x-max-in-memory-bytes": ("quorum",),
-}
-
-
-def _bad(name: str, arg: str, why: str) -> ChannelError:
-    return ChannelError(406, f"invalid arg '{arg}' for {q_res(name)}: {why}", "queue.declare")
-
-
-def _int_arg(name: str, arg: str, v: Any, *, positive: bool = False, maximum: int | None = None) -> None:
-    """RabbitMQ 3.10.8's wording: a wrong type, a negative, a zero or too large a value."""
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise _bad(name, arg, f'"expected integer, got {amqp_type(v)}"')
-    if v < 0:
-        raise _bad(name, arg, f"{{value_negative,{v}}}")
-    if positive and v == 0:
-        raise _bad(name, arg, "{value_zero,0}")
-    if maximum is not None and v > maximum:
-        raise _bad(name, arg, f"{{value_too_large,{v}}}")
-
-
-def queue_type(arguments: dict[str, Any]) -> str:
-    t = arguments.get("x-queue-type", "classic")
-    return t.decode() if isinstance(t, bytes) else t
-
-
-#: the order RabbitMQ checks the arguments in (the first failure is reported)
-CHECK_ORDER = ("x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
-               "x-max-length", "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode",
-               "x-single-active-consumer", "x-delivery-limit")
-
-
-def validate_queue_args(name: str, arguments: dict[str, Any]) -> None:
-    """Raise the 406 RabbitMQ 3.10.8 answers for invalid declare arguments (verified wording)."""
-    qt = arguments.get("x-queue-type", "classic")
-    if not isinstance(qt, str | bytes):
-        raise _bad(name, "x-queue-type", f"{{unacceptable_type,{amqp_type(qt)}}}")
-    qtype = queue_type(arguments)
-    if qtype not in QUEUE_TYPES:
-        raise _bad(name, "x-queue-type", f"\"unsupported queue type '{qtype}'\"")
-    for arg in arguments:
-        if arg in KNOWN_ARGS and qtype not in KNOWN_ARGS[arg]:
-            raise ChannelError(
-                406, f"invalid arg '{arg}' for {q_res(name)} of queue type rabbit_{qtype}_queue", "queue.declare"
-            )
-    for arg in CHECK_ORDER:
-        if arg not in arguments:
-            continue
-        v = arguments[arg]
-        if arg == "x-expires":
-            _int_arg(name, arg, v, positive=True, maximum=MAX_TTL)
-        elif arg == "x-message-ttl":
-            _int_arg(name, arg, v, maximum=MAX_TTL)
-        elif arg in ("x-max-length", "x-max-length-bytes"):
-            _int_arg(name, arg, v)
-        elif arg == "x-max-priority":
-            _int_arg(name, arg, v)
-            if v > 255:
-                raise _bad(name, arg, f"{{max_value_exceeded,{v}}}")
-        elif arg == "x-dead-letter-exchange" and not isinstance(v, str | bytes):
-            raise ChannelError(406, f"invalid type '{amqp_type(v)}' for arg '{arg}' in {q_res(name)}",
-                               "queue.declare")
-        elif not isinstance(v, str | bytes) and arg in ("x-dead-letter-routing-key", "x-overflow", "x-queue-mode"):
-            raise _bad(name, arg, f"{{unacceptable_type,{amqp_type(v)}}}")
-        elif arg == "x-overflow" and _s(v) not in OVERFLOW_MODES:
-            raise _bad(name, arg, "invalid_overflow")
-        elif arg == "x-queue-mode" and _s(v) not in ("default", "lazy"):
-            raise _bad(name, arg, f"\"unsupported queue mode '{_s(v)}'\"")
-        elif arg == "x-single-active-consumer" and not isinstance(v, bool):
-            raise _bad(name, arg, f"{{unacceptable_type,{amqp_type(v)}}}")
-    if "x-dead-letter-routing-key" in arguments and "x-dead-letter-exchange" not in arguments:
-        raise _bad(name, "x-dead-letter-routing-key", "routing_key_but_no_dlx_defined")
+#: the queue type ``x-queue-type`` asks for (``classic`` when absent)
+queue_type = queue_type_name
 
 
 def _s(v: Any) -> Any:
@@ -165,6 +72,9 @@ def effective_settings(arguments: dict[str, Any], policy: dict[str, Any] | None)
     return s
 
 
-#: arguments compared on redeclare (everything the queue type knows)
-def equivalence_args(arguments: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in arguments.items() if k in KNOWN_ARGS and k != "x-queue-type"}
+def equivalence_args(arguments: dict[str, Any], qtype: str) -> dict[str, Any]:
+    """The arguments a redeclare must repeat: those the existing queue's type accepts
+    (``x-queue-type`` is compared on its own). Others, such as ``x-delivery-limit`` sent
+    to a classic queue, are ignored on redeclare, as RabbitMQ 3.10.8 does."""
+    known = QUEUE_TYPES[qtype].arguments if qtype in QUEUE_TYPES else frozenset()
+    return {k: v for k, v in arguments.items() if k in known and k != "x-queue-type"}

@@ -20,6 +20,7 @@ from ..trace.events import Blocked, Unblocked
 from .basic_methods import BasicMethods
 from .connection import Connection, ConnectionMethods, command
 from .exchange_methods import ExchangeMethods
+from .policy_rules import policy_error
 from .publishing import PublishMethods
 from .queue_methods import QueueMethods
 from .topology import Policy
@@ -39,6 +40,11 @@ class Broker(ConnectionMethods, ExchangeMethods, QueueMethods, BasicMethods, Pub
     # ================================================================ policies
     def set_policy(self, now: float, name: str, pattern: str, definition: dict[str, Any], priority: int = 0,
                    apply_to: str = "all") -> None:
+        """``rabbitmqctl set_policy``: raises :class:`~.policy_rules.PolicyError` for a policy
+        RabbitMQ refuses (see :mod:`.policy_rules`), else sets it and applies it at once."""
+        error = policy_error(pattern, definition, apply_to, self.version)
+        if error is not None:
+            raise error
         self.topology.policies[name] = Policy(name, pattern, dict(definition), priority, apply_to)
         self._reapply_policies(now)
 

@@ -57,14 +57,23 @@ METHOD_IDS: dict[str, tuple[int, int]] = {
 
 
 class AMQPError(Exception):
-    """An AMQP protocol exception with a reply code and RabbitMQ's reply text."""
+    """An AMQP protocol exception with a reply code and RabbitMQ's reply text.
+
+    ``field`` names what the client sent that caused it, as the method's field
+    names: ``("durable",)``, ``("arguments", "x-max-priority")``, ``("exchange",)``;
+    ``()`` when no single field is to blame. Validators use it to point at the
+    place in a scenario. An empty ``detail`` gives the bare reply name, as
+    RabbitMQ's ``INTERNAL_ERROR`` after a crash.
+    """
 
     hard = False
 
-    def __init__(self, code: int, detail: str, method: str | None = None) -> None:
+    def __init__(self, code: int, detail: str, method: str | None = None,
+                 field: tuple[str, ...] = ()) -> None:
         self.reply_code = code
-        self.reply_text = f"{REPLY_NAMES[code]} - {detail}"
+        self.reply_text = f"{REPLY_NAMES[code]} - {detail}" if detail else REPLY_NAMES[code]
         self.method = method
+        self.field = field
         self.class_id, self.method_id = METHOD_IDS.get(method or "", (0, 0))
         super().__init__(self.reply_code, self.reply_text)
 
@@ -90,12 +99,12 @@ def x_res(name: str) -> str:
     return f"exchange '{name}' in vhost '/'"
 
 
-def not_found_queue(name: str, method: str) -> ChannelError:
-    return ChannelError(404, f"no {q_res(name)}", method)
+def not_found_queue(name: str, method: str, field: tuple[str, ...] = ()) -> ChannelError:
+    return ChannelError(404, f"no {q_res(name)}", method, field=field)
 
 
-def not_found_exchange(name: str, method: str) -> ChannelError:
-    return ChannelError(404, f"no {x_res(name)}", method)
+def not_found_exchange(name: str, method: str, field: tuple[str, ...] = ()) -> ChannelError:
+    return ChannelError(404, f"no {x_res(name)}", method, field=field)
 
 
 def locked(name: str, method: str) -> ChannelError:

@@ -6,12 +6,13 @@ from ..trace.events import Bound, ExchangeDeclared, ExchangeDeleted, Unbound
 from .connection import command
 from .consumer import Channel
 from .core import BrokerCore
-from .errors import ChannelError, ConnectionError_, not_found_exchange, not_found_queue, x_res
-from .exchanges import TYPES, Binding, validate_x_match
+from .errors import ChannelError, not_found_exchange, not_found_queue, x_res
+from .exchanges import Binding, validate_x_match
+from .rules import DEFAULT_EXCHANGE, exchange_refusals
 from .topology import Exchange
 from .validate import equivalence_error
 
-DEFAULT_X = "operation not permitted on the default exchange"
+DEFAULT_X = DEFAULT_EXCHANGE
 
 
 class ExchangeMethods(BrokerCore):
@@ -27,14 +28,11 @@ class ExchangeMethods(BrokerCore):
             if exchange not in xs:
                 raise not_found_exchange(exchange, "exchange.declare")
             return
-        if exchange_type not in TYPES:
-            raise ConnectionError_(503, f"unknown exchange type '{exchange_type}'")
-        if exchange == "":
-            raise ChannelError(403, DEFAULT_X)
         x = xs.get(exchange)
+        refusals = exchange_refusals(exchange, exchange_type, arguments, exists=x is not None)
+        if refusals:
+            raise refusals[0].error("exchange.declare")
         if x is None:
-            if exchange.startswith("amq."):
-                raise ChannelError(403, f"exchange name '{exchange}' contains reserved prefix 'amq.*'")
             x = Exchange(exchange, exchange_type, durable, auto_delete, internal, arguments)
             x.policy = self.topology.policy_for("exchange", exchange)
             self.topology.add_exchange(x)
@@ -78,8 +76,13 @@ class ExchangeMethods(BrokerCore):
                 self._delete_exchange(now, x)
 
     def _bind(self, now: float, ch: Channel, b: Binding, unbind: bool, method: str) -> None:
-        if b.source == "" or (b.destination_type == "exchange" and b.destination == ""):
-            raise ChannelError(403, DEFAULT_X, method)
+        # the method's own names for the two ends (queue.bind: exchange, queue)
+        src_f, dst_f = (("exchange",), ("queue",)) if b.destination_type == "queue" else \
+            (("source",), ("destination",))
+        if b.source == "":
+            raise ChannelError(403, DEFAULT_X, method, field=src_f)
+        if b.destination_type == "exchange" and b.destination == "":
+            raise ChannelError(403, DEFAULT_X, method, field=dst_f)
         x = self.exchanges.get(b.source)
         if b.destination_type == "queue":
             q = self.queues.get(b.destination)
@@ -94,15 +97,15 @@ class ExchangeMethods(BrokerCore):
                 self._auto_delete_exchanges(now, self.topology.remove_binding(b))
             return
         if x is None:
-            raise not_found_exchange(b.source, method)
+            raise not_found_exchange(b.source, method, src_f)
         if not dest_exists:
             if b.destination_type == "queue":
-                raise not_found_queue(b.destination, method)
-            raise not_found_exchange(b.destination, method)
+                raise not_found_queue(b.destination, method, dst_f)
+            raise not_found_exchange(b.destination, method, dst_f)
         if x.type == "headers":
             problem = validate_x_match(b.arguments)
             if problem:
-                raise ChannelError(406, problem, method)
+                raise ChannelError(406, problem, method, field=("arguments", "x-match"))
         if not self.topology.has_binding(b):
             self.topology.add_binding(b)
             self.emit(Bound(now, ch.actor, b.source, b.destination, b.destination_type, b.routing_key))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..trace.events import Discarded, Lost, QueueDeclared, QueueDeleted, QueuePurged
-from .args import equivalence_args, queue_type, validate_queue_args
+from .args import equivalence_args, queue_type
 from .connection import command
 from .consumer import Channel
 from .core import BrokerCore
 from .errors import ChannelError, ConnectionError_, locked, not_found_queue, q_res
 from .queue import Queue
+from .rules import QUEUE_TYPES, queue_refusals, reserved_name
 from .validate import equivalence_error
 
 _MISSING: Any = object()
@@ -46,11 +47,12 @@ class QueueMethods(BrokerCore):
         durable = durable and not exclusive
         qtype = queue_type(arguments)
         if queue == "":
-            if qtype == "quorum":
-                raise ChannelError(406, "Cannot declare a server-named queue for type rabbit_quorum_queue")
+            if qtype in QUEUE_TYPES and QUEUE_TYPES[qtype].replicated:
+                raise ChannelError(406, "Cannot declare a server-named queue for type "
+                                        f"{QUEUE_TYPES[qtype].module}")
             queue = self._token("amq.gen-")
-        elif queue.startswith("amq."):
-            raise ChannelError(403, f"queue name '{queue}' contains reserved prefix 'amq.*'")
+        elif (reserved := reserved_name("queue", queue)) is not None:
+            raise reserved.error("queue.declare")
         owner = ch.connection if exclusive else None
         existing = self.queues.get(queue)
         if existing is not None:
@@ -60,10 +62,12 @@ class QueueMethods(BrokerCore):
             self._check_equivalent(q, durable, auto_delete, arguments)
             q.touch(now)
         else:
-            validate_queue_args(queue, arguments)
-            if qtype == "quorum" and (exclusive or auto_delete or not durable):
-                prop = "exclusive-owner" if exclusive else "auto-delete" if auto_delete else "non-durable"
-                raise ChannelError(406, f"invalid property '{prop}' for {q_res(queue)}")
+            refusals = queue_refusals(queue, durable, exclusive, auto_delete, arguments)
+            if refusals:
+                raise refusals[0].error("queue.declare")
+            if not QUEUE_TYPES[qtype].simulated:
+                raise ConnectionError_(540, f"amqpsim does not simulate {qtype} queues", "queue.declare",
+                                       field=("arguments", "x-queue-type"))
             q = Queue(self, queue, durable=durable, exclusive_owner=owner, auto_delete=auto_delete,
                       arguments=arguments, now=now)
             self.queues[queue] = q
@@ -78,7 +82,8 @@ class QueueMethods(BrokerCore):
         for key, cur, req in (("durable", q.durable, durable), ("auto_delete", q.auto_delete, auto_delete)):
             if cur != req:
                 raise equivalence_error(key, q_res(q.name), req, cur, plain=True)
-        cur_args, req_args = equivalence_args(q.arguments), equivalence_args(arguments)
+        qtype = queue_type(q.arguments)
+        cur_args, req_args = equivalence_args(q.arguments, qtype), equivalence_args(arguments, qtype)
         for key in sorted(set(cur_args) | set(req_args)):
             if not _same_arg(cur_args.get(key, _MISSING), req_args.get(key, _MISSING)):
                 raise equivalence_error(key, q_res(q.name), req_args.get(key, _MISSING),

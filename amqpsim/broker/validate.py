@@ -41,10 +41,12 @@ def _val(v: Any, typed: bool) -> str:
 
 
 def equivalence_error(key: str, resource: str, received: Any, current: Any, plain: bool = False) -> ChannelError:
+    """406 for a redeclare that differs in ``key``: a property (``plain``) or an argument."""
     missing = [x is None or type(x).__name__ == "object" for x in (received, current)]
     typed = not plain and any(missing)
     return ChannelError(
         406,
         f"inequivalent arg '{key}' for {resource}: received {_val(received, typed)} "
         f"but current is {_val(current, typed)}",
+        field=(key,) if plain else ("arguments", key),
     )

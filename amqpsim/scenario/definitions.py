@@ -207,6 +207,8 @@ def import_definitions(defs: Mapping[str, Any], name: str = "imported", *,
         "producers": [],
         "consumers": [],
     }
+    if str(version).split(".")[0].isdigit() and int(str(version).split(".")[0]) >= 4:
+        data["broker"] = {"version": "4.3"}  # a 4.x export: the 4.x profile (its rules differ)
     try:
         return load_scenario(data)
     except ScenarioError as exc:

@@ -1254,6 +1254,169 @@ def case_quorum_queue_declare_rules(pika, params, ns):
         )
 
 
+def _declares(env, conn, durable=False, **arguments_by_label):
+    """One queue.declare per label, each on its own channel and queue name: the outcomes."""
+    def declare(label, args):
+        return lambda c: counts(c, env.queue(c, label, durable=durable, arguments=args))
+    return env.each(conn, **{label: declare(label, args) for label, args in arguments_by_label.items()})
+
+
+@case
+def case_queue_argument_refusals(pika, params, ns):
+    """What RabbitMQ 3.10.8 refuses in a classic queue's arguments, in which order."""
+    with Env(pika, params, ns) as env:
+        conn = env.connect()
+        return _declares(
+            env, conn,
+            type_unknown={"x-queue-type": "foo"},
+            type_capitalised={"x-queue-type": "Classic"},
+            type_wrong_type={"x-queue-type": 1},
+            max_length_negative={"x-max-length": -1},
+            max_length_string={"x-max-length": "5"},
+            max_length_bool={"x-max-length": True},
+            max_length_bytes_negative={"x-max-length-bytes": -1},
+            overflow_unknown={"x-overflow": "drop-tail"},
+            overflow_wrong_type={"x-overflow": 1},
+            ttl_negative={"x-message-ttl": -1},
+            ttl_too_large={"x-message-ttl": 315360000001},
+            ttl_largest={"x-message-ttl": 315360000000},
+            expires_zero={"x-expires": 0},
+            expires_string={"x-expires": "a"},
+            dlx_wrong_type={"x-dead-letter-exchange": 5},
+            dlx_missing_exchange={"x-dead-letter-exchange": ns + "nowhere"},
+            dlrk_without_dlx={"x-dead-letter-routing-key": "k"},
+            dlrk_wrong_type={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": 5},
+            priority_too_large={"x-max-priority": 256},
+            priority_negative={"x-max-priority": -1},
+            priority_zero={"x-max-priority": 0},
+            queue_mode_unknown={"x-queue-mode": "foo"},
+            queue_version_3={"x-queue-version": 3},
+            queue_version_string={"x-queue-version": "2"},
+            single_active_string={"x-single-active-consumer": "true"},
+            delivery_limit={"x-delivery-limit": 5},
+            leader_locator={"x-queue-leader-locator": "balanced"},
+            group_size={"x-quorum-initial-group-size": 0},
+            max_in_memory={"x-max-in-memory-length": -1},
+            max_age={"x-max-age": "1h"},
+            master_locator_random={"x-queue-master-locator": "random"},
+            custom_and_later_versions={"x-foo": 1, "x-consumer-timeout": 5},
+            # the order of the checks
+            dlx_type_before_values={"x-message-ttl": -1, "x-dead-letter-exchange": 5},
+            type_before_values={"x-max-length": -1, "x-queue-type": "foo"},
+            values_in_rabbitmq_order={"x-max-length": -1, "x-message-ttl": -1},
+            values_before_other_types={"x-max-in-memory-length": 1, "x-max-length": -1},
+            other_types_in_client_order={"x-max-age": "1h", "x-delivery-limit": 5},
+            other_types_in_client_order_2={"x-delivery-limit": 5, "x-max-age": "1h"},
+        )
+
+
+@case
+def case_quorum_argument_refusals(pika, params, ns):
+    """What RabbitMQ 3.10.8 refuses in a quorum (or stream) queue's declaration."""
+    qq, sq = {"x-queue-type": "quorum"}, {"x-queue-type": "stream"}
+    with Env(pika, params, ns) as env:
+        conn = env.connect()
+        out = _declares(
+            env, conn, durable=True,
+            master_locator={**qq, "x-queue-master-locator": "min-masters"},
+            queue_mode={**qq, "x-queue-mode": "lazy"},
+            queue_version={**qq, "x-queue-version": 2},
+            max_age={**qq, "x-max-age": "1h"},
+            leader_locator_unknown={**qq, "x-queue-leader-locator": "nearest"},
+            leader_locator_wrong_type={**qq, "x-queue-leader-locator": 5},
+            leader_locator_balanced={**qq, "x-queue-leader-locator": "balanced"},
+            group_size_zero={**qq, "x-quorum-initial-group-size": 0},
+            group_size_string={**qq, "x-quorum-initial-group-size": "a"},
+            dead_letter_strategy_unknown={**qq, "x-dead-letter-strategy": "foo"},
+            dead_letter_strategy_wrong_type={**qq, "x-dead-letter-strategy": 1},
+            in_memory_negative={**qq, "x-max-in-memory-length": -5},
+            delivery_limit_any_value={**qq, "x-delivery-limit": "abc"},
+            overflow_reject_publish_dlx={**qq, "x-overflow": "reject-publish-dlx"},
+            single_active_string={**qq, "x-single-active-consumer": "true"},
+            values_before_other_types={**qq, "x-max-priority": 5, "x-message-ttl": -1},
+            other_types_in_client_order={**qq, "x-queue-mode": "lazy", "x-max-priority": 5},
+            stream_other_type_argument={**sq, "x-message-ttl": 5},
+            stream_max_age_wrong_type={**sq, "x-max-age": 5},
+        )
+        out.update(env.each(
+            conn,
+            argument_before_property=lambda c: c.queue_declare(
+                env.name("np"), arguments={**qq, "x-max-priority": 5}),
+            value_before_property=lambda c: c.queue_declare(
+                env.name("nv"), arguments={**qq, "x-message-ttl": -1}),
+            auto_delete_before_exclusive=lambda c: c.queue_declare(
+                env.name("ae"), durable=True, exclusive=True, auto_delete=True, arguments=qq),
+            auto_delete_before_non_durable=lambda c: c.queue_declare(
+                env.name("an"), auto_delete=True, arguments=qq),
+            exclusive_non_durable=lambda c: c.queue_declare(env.name("en"), exclusive=True,
+                                                            arguments=qq),
+            stream_non_durable=lambda c: c.queue_declare(env.name("sn"), arguments=sq),
+            stream_exclusive=lambda c: c.queue_declare(env.name("se"), durable=True,
+                                                       exclusive=True, arguments=sq),
+        ))
+        return out
+
+
+@case
+def case_classic_master_locator_crash(pika, params, ns):
+    """An unknown x-queue-master-locator crashes the classic queue: 541, connection closed."""
+    with Env(pika, params, ns) as env:
+        conn = env.connect()
+        out = env.each(conn, unknown=lambda c: c.queue_declare(
+            env.name("q"), arguments={"x-queue-master-locator": "nearest"}))
+        out["connection_open"] = conn.is_open
+        out["queue_after"] = env.stat(env.connect(), env.name("q"))
+        return out
+
+
+@case
+def case_exchange_argument_refusals(pika, params, ns):
+    with Env(pika, params, ns) as env:
+        conn = env.connect()
+        return env.each(
+            conn,
+            ae_wrong_type=lambda c: env.exchange(c, "a", arguments={"alternate-exchange": 5}),
+            ae_bool=lambda c: env.exchange(c, "b", arguments={"alternate-exchange": True}),
+            ae_missing_exchange=lambda c: env.exchange(c, "c", arguments={
+                "alternate-exchange": ns + "nowhere"}),
+            custom_argument=lambda c: env.exchange(c, "d", arguments={"x-foo": 1}),
+            reserved_name=lambda c: c.exchange_declare("amq." + ns + "x", "direct"),
+            predeclared_same=lambda c: c.exchange_declare("amq.direct", "direct", durable=True),
+            predeclared_other_type=lambda c: c.exchange_declare("amq.direct", "fanout",
+                                                                durable=True),
+            predeclared_not_durable=lambda c: c.exchange_declare("amq.direct", "direct"),
+        )
+
+
+@case
+def case_queue_redeclare_type_arguments(pika, params, ns):
+    """A redeclare compares the arguments the queue's own type accepts, and only those."""
+    qq = {"x-queue-type": "quorum", "x-delivery-limit": 1}
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        cq = env.queue(ch, "cq", arguments={"x-queue-version": 1})
+        q = env.queue(ch, "qq", durable=True, arguments=qq)
+
+        def again(name, durable=False, **args):
+            return lambda c: counts(c, c.queue_declare(name, durable=durable,
+                                                       arguments=args).method.queue)
+
+        return env.each(
+            conn,
+            classic_other_version=again(cq, **{"x-queue-version": 2}),
+            classic_no_version=again(cq),
+            classic_plus_quorum_argument=again(cq, **{"x-queue-version": 1, "x-delivery-limit": 5}),
+            classic_plus_stream_argument=again(cq, **{"x-queue-version": 1, "x-max-age": "1h"}),
+            classic_plus_master_locator=again(cq, **{"x-queue-version": 1,
+                                                     "x-queue-master-locator": "random"}),
+            quorum_other_limit=again(q, True, **{**qq, "x-delivery-limit": 2}),
+            quorum_plus_classic_argument=again(q, True, **qq, **{"x-max-priority": 2}),
+            quorum_plus_leader_locator=again(q, True, **qq,
+                                             **{"x-queue-leader-locator": "balanced"}),
+            quorum_without_type=again(q, True, **{"x-delivery-limit": 1}),
+        )
+
+
 @case
 def case_prefetch_per_consumer(pika, params, ns):
     with Env(pika, params, ns) as env:

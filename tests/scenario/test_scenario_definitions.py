@@ -156,7 +156,7 @@ def test_import_of_an_export_is_a_fixed_point() -> None:
 
 
 def test_export_shape_and_quorum_type_argument() -> None:
-    s = load_scenario({"name": "q", "topology": {
+    s = load_scenario({"name": "q", "broker": {"version": "4.3"}, "topology": {  # apply-to: 3.12+
         "exchanges": [{"name": "x", "type": "headers", "internal": True},
                       {"name": "amq.topic", "type": "topic"}],
         "queues": [{"name": "qq", "type": "quorum"}, {"name": "c"}],
@@ -217,7 +217,8 @@ def test_problems_point_at_the_definitions_item() -> None:
     text = str(info.value)
     assert "queues[1] ('work').arguments.x-max-lenght: unknown queue argument" in text
     assert "(did you mean 'x-max-length'?)" in text
-    assert "bindings[0] ('shop' -> 'ordres').destination: no queue named 'ordres'" in text
+    assert ("bindings[0] ('shop' -> 'ordres').destination: 404 NOT_FOUND - no queue 'ordres' in "
+            "vhost '/' (did you mean 'orders'?)") in text
 
 
 @pytest.mark.parametrize("defs, message", [
@@ -276,7 +277,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     ("{not json", "not valid JSON"),
     ("[1, 2]", "must be a JSON object"),
     (json.dumps({"queues": [{"name": "q", "arguments": {"x-max-length": "ten"}}]}),
-     "x-max-length must be an integer"),
+     "406 PRECONDITION_FAILED - invalid arg 'x-max-length' for queue 'q' in vhost '/': "
+     '"expected integer, got longstr"'),
 ])
 def test_cli_bad_definitions_exit_2_without_traceback(
         tmp_path: Path, content: str | None, message: str) -> None:
@@ -321,3 +323,13 @@ def test_imported_policies_apply_in_the_simulation() -> None:
     summary = amqpsim.run(scenario, seed=0).summary
     assert summary["queues"]["inbox"]["final_depth"] == 2  # the higher-priority policy wins
     assert summary["messages"]["dropped_overflow"] == 8  # drop-head, the default overflow
+
+
+def test_a_4x_export_imports_with_the_4x_profile() -> None:
+    """Per-type apply-to values exist from 3.12: a 3.10 broker refuses them, a 4.x one not."""
+    defs = {"rabbitmq_version": "4.1.0", "policies": [
+        {"vhost": "/", "name": "dl", "pattern": ".*", "apply-to": "quorum_queues",
+         "definition": {"delivery-limit": 5}, "priority": 0}]}
+    assert import_definitions(defs).broker.version == "4.3"
+    with pytest.raises(ScenarioError, match="apply-to 'quorum_queues' unrecognised"):
+        import_definitions({**defs, "rabbitmq_version": "3.10.8"})

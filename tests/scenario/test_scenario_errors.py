@@ -130,21 +130,28 @@ def test_duplicates() -> None:
     assert "share one namespace" in only(ps, "consumers[0].name").message
 
 
+INVALID = "406 PRECONDITION_FAILED - invalid arg"
+
+
 @pytest.mark.parametrize(("arg", "value", "needle", "hint"), [
     ("x-max-lenght", 5, "unknown queue argument 'x-max-lenght'", "x-max-length"),
     ("max-length", 5, "unknown queue argument 'max-length'", "x-max-length"),
-    ("x-message-ttl", -1, "x-message-ttl must be >= 0, got -1", None),
-    ("x-message-ttl", 1.5, "must be an integer", None),
-    ("x-expires", 0, "x-expires must be >= 1", None),
-    ("x-max-length", True, "must be an integer", None),
-    ("x-max-length-bytes", -1, "must be >= 0", None),
-    ("x-overflow", "drop-tail", "must be one of 'drop-head'", None),
-    ("x-max-priority", 256, "x-max-priority must be <= 255", None),
-    ("x-single-active-consumer", "yes", "must be a boolean", None),
-    ("x-delivery-limit", 3, "not valid for a classic queue", None),
+    ("x-message-ttl", -1, f"{INVALID} 'x-message-ttl' for queue 'q' in vhost '/': {{value_negative,-1}}",
+     None),
+    ("x-message-ttl", 1.5, '"expected integer, got double"', None),
+    ("x-expires", 0, "{value_zero,0}", None),
+    ("x-max-length", True, '"expected integer, got bool"', None),
+    ("x-max-length-bytes", -1, "{value_negative,-1}", None),
+    ("x-overflow", "drop-tail", f"{INVALID} 'x-overflow' for queue 'q' in vhost '/': invalid_overflow",
+     "drop-head"),
+    ("x-max-priority", 256, "{max_value_exceeded,256}", None),
+    ("x-single-active-consumer", "yes", "{unacceptable_type,longstr}", None),
+    ("x-delivery-limit", 3, f"{INVALID} 'x-delivery-limit' for queue 'q' in vhost '/' of queue type "
+     "rabbit_classic_queue", None),
     ("x-queue-type", "stream", "stream queues are not supported", None),
-    ("x-queue-type", "quorom", "x-queue-type must be 'classic' or 'quorum'", "quorum"),
-    ("x-max-age", "1D", "stream argument", None),
+    ("x-queue-type", "quorom", "\"unsupported queue type 'quorom'\"", "quorum"),
+    ("x-max-age", "1D", "of queue type rabbit_classic_queue", None),
+    ("x-queue-master-locator", "nearest", "541 INTERNAL_ERROR", None),
 ])
 def test_queue_argument_validation(arg: str, value: object, needle: str,
                                    hint: str | None) -> None:
@@ -160,6 +167,7 @@ def test_queue_argument_validation(arg: str, value: object, needle: str,
 
 
 def test_queue_rules_that_span_arguments_and_properties() -> None:
+    """Every refusal of a queue is listed (RabbitMQ replies with the first only)."""
     ps = problems_of("""\
         name: qrules
         topology:
@@ -169,15 +177,21 @@ def test_queue_rules_that_span_arguments_and_properties() -> None:
             - {name: c, type: stream}
             - {name: d, type: classic, arguments: {x-queue-type: quorum}}
             - {name: amq.mine}
+            - {name: e, type: quorum, exclusive: true, auto_delete: true}
         """)
-    assert "requires x-dead-letter-exchange" in only(
-        ps, "topology.queues[0].arguments.x-dead-letter-routing-key").message
-    assert "quorum queue cannot have durable: false" in only(ps, "topology.queues[1].durable").message
-    assert "not valid for a quorum queue" in only(
-        ps, "topology.queues[1].arguments.x-max-priority").message
+    assert only(ps, "topology.queues[0].arguments.x-dead-letter-routing-key").message.endswith(
+        "routing_key_but_no_dlx_defined")
+    assert only(ps, "topology.queues[1].durable").message == (
+        "406 PRECONDITION_FAILED - invalid property 'non-durable' for queue 'b' in vhost '/'")
+    assert only(ps, "topology.queues[1].arguments.x-max-priority").message.endswith(
+        "of queue type rabbit_quorum_queue")
     assert "stream queues are not supported" in only(ps, "topology.queues[2].type").message
     assert "contradicts" in only(ps, "topology.queues[3].type").message
-    assert "reserved" in only(ps, "topology.queues[4].name").message
+    assert only(ps, "topology.queues[4].name").message == (
+        "403 ACCESS_REFUSED - queue name 'amq.mine' contains reserved prefix 'amq.*'")
+    assert "'auto-delete'" in only(ps, "topology.queues[5].auto_delete").message
+    assert "'exclusive-owner'" in only(ps, "topology.queues[5].exclusive").message
+    assert [p.line for p in ps if p.path.startswith("topology.queues[5]")] == [9, 9]
 
 
 def test_bindings_policies_and_exchange_arguments() -> None:
@@ -188,21 +202,32 @@ def test_bindings_policies_and_exchange_arguments() -> None:
           exchanges:
             - {name: t, type: topic, arguments: {alternate_exchange: x}}
             - {name: amq.custom, type: direct}
+            - {name: ae, type: direct, arguments: {alternate-exchange: 5}}
           queues: [{name: q}]
           bindings:
             - {source: t, destination: q, routing_key: "#.a.#.#"}
             - {source: amq.headers, destination: q, arguments: {x-match: alll}}
+            - {source: t, destination: qq}
           policies:
             - {name: p, pattern: "(", apply-to: queuez, definition: {max-lenght: 1, x-message-ttl: 5}}
         """)
     assert only(ps, "topology.exchanges[0].arguments.alternate_exchange").suggestion == \
         "alternate-exchange"
-    assert "reserved" in only(ps, "topology.exchanges[1].name").message
+    assert "403 ACCESS_REFUSED" in only(ps, "topology.exchanges[1].name").message
+    assert only(ps, "topology.exchanges[2].arguments.alternate-exchange").message == (
+        "406 PRECONDITION_FAILED - invalid type 'signedint' for arg 'alternate-exchange' in "
+        "exchange 'ae' in vhost '/'")
     assert "at most two '#'" in only(ps, "topology.bindings[0].routing_key").message
-    assert only(ps, "topology.bindings[1].arguments.x-match").suggestion == "all"
-    assert "invalid regular expression" in only(ps, "topology.policies[0].pattern").message
+    x_match = only(ps, "topology.bindings[1].arguments.x-match")
+    assert x_match.message.startswith("406 PRECONDITION_FAILED - Invalid x-match field value")
+    assert x_match.suggestion == "all"
+    missing = only(ps, "topology.bindings[2].destination")
+    assert (missing.message, missing.suggestion) == ("404 NOT_FOUND - no queue 'qq' in vhost '/'", "q")
+    assert "should be regular expression" in only(ps, "topology.policies[0].pattern").message
     assert only(ps, "topology.policies[0].apply-to").suggestion == "queues"
     assert only(ps, "topology.policies[0].definition.max-lenght").suggestion == "max-length"
+    assert only(ps, "topology.policies[0].definition.x-message-ttl").message == (
+        "RabbitMQ refuses the policy: [{<<\"x-message-ttl\">>,5}] are not recognised policy settings")
     assert only(ps, "topology.policies[0].definition.x-message-ttl").suggestion == "message-ttl"
 
 
