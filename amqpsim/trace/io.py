@@ -32,8 +32,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
-
 from .events import COLUMNS, RECORDS, as_row, fields_of, from_row, kind_of
 
 __all__ = ["COLUMN_TYPES", "to_frame", "from_frame", "write_events", "read_events", "iter_jsonl"]
@@ -59,8 +57,10 @@ COLUMN_TYPES: dict[str, str] = _column_types()
 _LISTS = tuple(c for c, t in COLUMN_TYPES.items() if t == "list")
 
 
-def _columns(events: Iterable[Any]) -> tuple[int, dict[str, np.ndarray]]:
+def _columns(events: Iterable[Any]) -> tuple[int, dict[str, Any]]:
     """The log as columns: object arrays with ``None`` where a row's kind lacks the field."""
+    import numpy as np  # (here, not at the top: a run that writes no log never loads numpy)
+
     events = list(events)
     n = len(events)
     cols = {c: np.full(n, None, dtype=object) for c in COLUMNS}
