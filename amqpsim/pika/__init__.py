@@ -68,10 +68,14 @@ The method trace
     ``Start-Ok``, ``Tune``, ``Tune-Ok``, ``Open``, ``Open-Ok`` and ends with
     ``Connection.Close``/``Close-Ok``.
 
+Users
+    RabbitMQ's default user ``guest``/``guest``; other credentials are refused as
+    RabbitMQ refuses them (``ProbableAuthenticationError``, ``403 ACCESS_REFUSED``).
+
 Not simulated
-    Users and passwords (any PLAIN credentials are accepted), virtual hosts
-    other than ``/`` (refused with 530, as RabbitMQ does for a missing vhost),
-    TLS, heartbeats, ``channel.flow``. Field tables accept what pika can encode
+    Users beyond ``guest`` (add them to ``blocking_connection.USERS``), permissions,
+    virtual hosts other than ``/`` (refused with 530, as RabbitMQ does for a missing
+    vhost), TLS, heartbeats, ``channel.flow``. Field tables accept what pika can encode
     (str, bytes, bool, int, Decimal, datetime, dict, list, None), else pika's
     ``UnsupportedAMQPFieldException``; timestamps come back as aware UTC
     datetimes (pika 1.4).

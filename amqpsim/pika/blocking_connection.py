@@ -28,6 +28,8 @@ LOGGER = logging.getLogger(__name__)
 SERVER_CHANNEL_MAX = 2047
 SERVER_FRAME_MAX = 131072
 SERVER_HEARTBEAT = 60
+#: the simulated broker's users and passwords: RabbitMQ's default user (add your own here)
+USERS: dict[str, str] = {"guest": "guest"}
 
 
 class _TimerEvt:
@@ -93,8 +95,17 @@ class BlockingConnection(ConnectionIO):
             raise exceptions.AMQPConnectionError(ConnectionRefusedError(111, "Connection refused")) from exc
         self._broker, self._conn, self._params = broker, conn, params
         self._channel_max = min(params.channel_max or SERVER_CHANNEL_MAX, SERVER_CHANNEL_MAX)
-        for direction, method in (("S>C", spec.Connection.Start()), ("C>S", spec.Connection.StartOk()),
-                                  ("S>C", spec.Connection.Tune(SERVER_CHANNEL_MAX, SERVER_FRAME_MAX,
+        self._emit("S>C", spec.Connection.Start(), 0)
+        self._emit("C>S", spec.Connection.StartOk(), 0)
+        credentials = params.credentials
+        if USERS.get(credentials.username) != credentials.password:  # RabbitMQ's answer to a bad login
+            text = ("ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. "
+                    "For details see the broker logfile.")
+            self._emit("S>C", spec.Connection.Close(403, text, 0, 0), 0)
+            broker.close_connection(w.now, conn, 403, text, by_broker=True)
+            self._closed = True
+            raise exceptions.ProbableAuthenticationError(repr(exceptions.ConnectionClosedByBroker(403, text)))
+        for direction, method in (("S>C", spec.Connection.Tune(SERVER_CHANNEL_MAX, SERVER_FRAME_MAX,
                                                                SERVER_HEARTBEAT)),
                                   ("C>S", spec.Connection.TuneOk(self._channel_max, SERVER_FRAME_MAX,
                                                                  SERVER_HEARTBEAT)),

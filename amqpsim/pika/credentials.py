@@ -1,5 +1,6 @@
-"""Credentials (as ``pika.credentials``). The simulated broker has no users: any
-PLAIN credentials are accepted (see the package docstring)."""
+"""Credentials (as ``pika.credentials``). The simulated broker knows RabbitMQ's default user,
+``guest``/``guest`` (``amqpsim.pika.blocking_connection.USERS``); other credentials are refused
+as RabbitMQ refuses them: ``ProbableAuthenticationError`` with ``403 ACCESS_REFUSED``."""
 
 from __future__ import annotations
 

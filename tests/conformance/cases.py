@@ -1783,3 +1783,18 @@ def case_tutorial_rpc(pika, params, ns):
             if len(replies) == 3:
                 break
         return {"replies": describe_all(replies, "body", "correlation_id", "routing_key")}
+
+
+@case
+def case_login_refused_for_a_wrong_password_or_an_unknown_user(pika, params, ns):
+    """RabbitMQ refuses the login itself (403) before any vhost check: pika raises
+    ProbableAuthenticationError whose text carries the ConnectionClosedByBroker."""
+    out = []
+    for user, password, vhost in (("guest", "wrong", "/"), (ns + "nobody", "x", "/"), ("guest", "wrong", ns + "vh")):
+        p = pika.ConnectionParameters(params.host, params.port, vhost, pika.PlainCredentials(user, password))
+        try:
+            pika.BlockingConnection(p).close()
+            out.append("connected")
+        except Exception as exc:  # noqa: BLE001 - the class and text are the outcome
+            out.append([type(exc).__name__, str(exc.args[0])])
+    return {"attempts": out}
