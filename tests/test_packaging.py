@@ -36,5 +36,5 @@ def test_readme_quick_start_is_two_commands_and_names_make_lab() -> None:
     readme = (REPO / "README.md").read_text()
     quick = readme.split("## Quick start", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
     assert [line.split()[:2] for line in quick.splitlines()] == [["make", "demo"], ["make", "test"]]
-    notebooks = readme.split("## Notebooks", 1)[1].split("\n## ", 1)[0]
+    notebooks = readme.split("## The course", 1)[1].split("\n## ", 1)[0]
     assert "make lab" in notebooks
