@@ -172,7 +172,8 @@ def ledger(runs: Any, percent: bool = False, title: str | None = None) -> Figure
                 labels_out.add(left + w / 2, y, height / 2, f"{count} {word}", color, gid)
             left += w
             used[fate] = None
-        what = "publishes reached no queue" if unrouted else "copies"
+        what = ("publish reached no queue" if total == 1 else "publishes reached no queue") if unrouted else \
+            ("copy" if total == 1 else "copies")
         ax.annotate(f"{total} {what}", (left, y), xytext=(6, 0), textcoords="offset points",
                     va="center", fontsize=8.5, color=S.MUTED)
     ax.set_yticks([t[0] for t in ticks], [t[1] for t in ticks])

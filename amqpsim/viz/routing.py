@@ -236,7 +236,8 @@ def routing_graph(run: Any, title: str | None = None) -> Figure:
     ax.set_title(title or ("Routing" + (f" — {name}" if name else "")), loc="left")
     dropped = G.graph.get("unroutable", 0)
     if dropped and not any(d.get("unroutable") for _, d in G.nodes(data=True)):
-        ax.text(1.0, 1.0, f"{dropped} publishes reached no queue", transform=ax.transAxes, ha="right",
+        what = "publish" if dropped == 1 else "publishes"
+        ax.text(1.0, 1.0, f"{dropped} {what} reached no queue", transform=ax.transAxes, ha="right",
                 va="bottom", fontsize=8.5, color=S.MUTED)
     _legend(fig, G)
     fig.graph = G  # type: ignore[attr-defined]
