@@ -86,10 +86,11 @@ class RunResult:
 
     @cached_property
     def ledger(self) -> Any:
-        """The delivery ledger (:class:`~amqpsim.trace.ledger.Ledger`)."""
+        """The delivery ledger (:class:`~amqpsim.trace.ledger.Ledger`): the kept event log
+        folded again by the summary's fold, keeping a record per copy and per message."""
         from ..trace.ledger import Ledger
 
-        return Ledger(self.event_list)
+        return Ledger(self.event_list, end=self.sim_time)
 
     def write_events(self, path: str | os.PathLike[str]) -> int:
         """Write the event log (``.jsonl``, ``.jsonl.gz``, ``.parquet`` or ``.csv``)."""

@@ -6,7 +6,9 @@ unacknowledged or held by an auto-ack consumer) and for messages with a live cop
 so its memory grows with queue depths, not with the number of messages. The
 summary is built from it in both recording modes, which is why the summary of a
 run is the same whether the event log is kept or not. Duplicates and the Jepsen
-view are in :mod:`.logical`.
+view are in :mod:`.logical`. Asked to (``copies=True``), it also keeps a record of
+every copy and message it saw (:mod:`.fates`): the ledger of a kept log
+(:class:`~amqpsim.trace.ledger.Ledger`) is this fold; no other code decides a fate.
 
 Copy states: ``READY`` (in the queue), ``UNACKED`` (delivered, manual ack),
 ``HELD`` (delivered to an auto-ack consumer, not processed yet), ``LIMBO`` (nacked
@@ -52,6 +54,7 @@ from .events import (
     Settled,
     Unroutable,
 )
+from .fates import close, keep
 from .logical import LogicalTracker, Msg, QSet, qadd
 from .stats import ExactQuantiles, SketchQuantiles, quantiles
 
@@ -106,9 +109,13 @@ class ConsumerStats:
 
 
 class LiveLedger(LogicalTracker):
-    """Fates, depths, waits, latencies, duplicates, Jepsen counts and protocol errors, from events."""
+    """Fates, depths, waits, latencies, duplicates, Jepsen counts and protocol errors, from events.
 
-    def __init__(self, exact: bool = True, retain: float = 0.0) -> None:
+    ``copies``: also keep a record per routed copy and per message (:mod:`.fates`) in
+    :attr:`kept`; memory then grows with the run.
+    """
+
+    def __init__(self, exact: bool = True, retain: float = 0.0, copies: bool = False) -> None:
         self._init_logical(retain)
         self.exact = exact
         self.now = 0.0
@@ -140,6 +147,14 @@ class LiveLedger(LogicalTracker):
             ClientStarted: self._client, ProtocolError: self._error,
             Republished: self._republished, InDoubt: self._in_doubt, LostInTransit: self._lost_in_transit,
         }
+        if copies:
+            self.keep_copies()
+
+    def keep_copies(self) -> None:
+        """Keep a record per copy and per message from now on (call it before the first event;
+        a subclass may call it after wrapping handlers of its own)."""
+        if self.kept is None:
+            self.kept = keep(self.copies, self._handlers)
 
     # ------------------------------------------------------------------ driving
     def __call__(self, ev: Any) -> None:
@@ -212,6 +227,8 @@ class LiveLedger(LogicalTracker):
             self._classify(lg, remaining.get(id(lg)))
         self.recent.clear()
         self.recent_msgs.clear()
+        if self.kept is not None:
+            close(self.kept, self.copies)
 
     # ------------------------------------------------------------------ lookups
     def queue(self, name: str) -> QueueStats:

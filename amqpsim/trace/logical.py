@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from .fates import Kept
+
 # A "queue set" is None, one queue name, or a set of names (most messages reach one queue).
 QSet = Any
 
@@ -71,6 +73,9 @@ class LogicalTracker:
     counts: dict[str, int]
     msgs: dict[int, Msg]
     now: float
+    #: the per-copy and per-message records (:mod:`.fates`) when the fold keeps them; a class
+    #: attribute (None) otherwise, so that a summary-only fold has no attribute more
+    kept: Kept | None = None
 
     def _init_logical(self, retain: float) -> None:
         self.retain = retain
@@ -202,3 +207,5 @@ class LogicalTracker:
                 j["lost"] += 1
             if qhas(lg.dup, q):
                 j["duplicated"] += 1
+                if self.kept is not None:
+                    self.kept.duplicated.add((lg.id, q))

@@ -60,8 +60,8 @@ MESSAGE_KEYS = ("published", "confirmed", "nacked", "returned", "unroutable", "r
 
 class Summarizer(LiveLedger):
     def __init__(self, exact: bool = True, retain: float = 0.0, interval: float = 1.0,
-                 max_bins: int = 500) -> None:
-        super().__init__(exact=exact, retain=retain)
+                 max_bins: int = 500, copies: bool = False) -> None:
+        super().__init__(exact=exact, retain=retain, copies=copies)
         self.dt = interval
         self.max_bins = max_bins
         self.edge = interval

@@ -57,9 +57,9 @@ def test_restart_keeps_only_persistent_messages_in_durable_queues():
     kept_lost = of(ev, "loss", queue="kept")
     assert {by[e.msg] for e in kept_lost} == {"transient#0"}
     assert {e.msg for e in kept_lost} == {m for m in before if by[m] == "transient#0"}
-    remaining = [c for c in r.ledger.copies.values() if c["fate"] is None]
-    assert {c["queue"] for c in remaining} == {"kept"}
-    assert {by[c["msg"]] for c in remaining} == {"persistent#0"} and len(remaining) == 20
+    remaining = [c for c in r.ledger.copies.values() if c.fate == "remaining"]
+    assert {c.queue for c in remaining} == {"kept"}
+    assert {by[c.msg] for c in remaining} == {"persistent#0"} and len(remaining) == 20
     # the non-durable queue is gone with everything in it, persistent or not
     scratch_lost = of(ev, "loss", queue="scratch")
     assert Counter(by[e.msg] for e in scratch_lost) == {"persistent#0": 20, "transient#0": 20}
@@ -103,8 +103,8 @@ def _by_producer(r):
     ledger = r.ledger
     logical: dict[str, dict[int, set[str]]] = {}
     for c in ledger.copies.values():
-        who = pub[ledger.messages[c["logical"]]["msg"]]
-        logical.setdefault(who, {}).setdefault(c["logical"], set()).add(c["fate"] or "remaining")
+        who = pub[ledger.messages[c.logical].msg]
+        logical.setdefault(who, {}).setdefault(c.logical, set()).add(c.fate)
     return logical
 
 
@@ -118,8 +118,7 @@ def test_publisher_retry_loses_nothing_but_duplicates():
     republished = of(ev, "republish", actor="careful#0")
     assert doubt and {e.original for e in republished} >= doubt
     # the broker already had the in-doubt ones: each was processed twice
-    dups = r.ledger.completions
-    twice = {lg for (lg, q), n in dups.items() if n > 1}
+    twice = {lg for lg, q in r.ledger.duplicated}
     assert twice == doubt and r.summary["messages"]["duplicates"] == len(doubt)
 
 
@@ -191,7 +190,7 @@ def test_online_store_crashed_picker_orders_are_redelivered():
     redelivered = [e for e in of(ev, "deliver", queue="warehouse") if e.redelivered]
     assert {e.copy for e in redelivered} == requeued
     assert "picker#1" not in {e.actor for e in redelivered}  # the others took them over
-    fate = {c: r.ledger.copies[c]["fate"] for c in requeued}
+    fate = {c: r.ledger.copies[c].fate for c in requeued}
     assert set(fate.values()) <= {"acked", "dead_lettered"}
 
 

@@ -17,11 +17,11 @@ def test_unroutable_plain_is_dropped_mandatory_is_returned_ae_keeps_it():
     msgs = r.ledger.messages
     typo = defaultdict(set)
     for m in msgs.values():
-        if m["routing_key"] == "order.craeted":
-            typo[m["actor"]].add(m["msg"])
+        if m.routing_key == "order.craeted":
+            typo[m.actor].add(m.msg)
     assert all(typo[p] for p in ("plain#0", "careful#0", "guarded#0"))
     # every publish is confirmed (ack), routed or not
-    assert {m["confirm"] for m in msgs.values()} == {"ack"}
+    assert {m.confirm for m in msgs.values()} == {"ack"}
     unroutable = {e.msg for e in of(ev, "unroutable")}
     returned = of(ev, "return")
     # plain: dropped silently
@@ -40,7 +40,7 @@ def test_unroutable_plain_is_dropped_mandatory_is_returned_ae_keeps_it():
     assert m["returned"] == len(typo["careful#0"])
     assert r.summary["queues"]["unrouted-orders"]["final_depth"] == len(typo["guarded#0"])
     # the bound key reaches the orders queue from every publisher
-    good = {m["msg"] for m in msgs.values() if m["routing_key"] == "order.created"}
+    good = {m.msg for m in msgs.values() if m.routing_key == "order.created"}
     assert {e.msg for e in of(ev, "enqueue", queue="orders")} == good
 
 
@@ -49,8 +49,8 @@ def _poison_numbers(r):
     ledger = r.ledger
     out = {}
     for q in ("jobs-classic", "jobs-quorum"):
-        copies = [c for c in ledger.copies.values() if c["queue"] == q]
-        out[q] = sorted(c["deliveries"] for c in copies)
+        copies = [c for c in ledger.copies.values() if c.queue == q]
+        out[q] = sorted(c.deliveries for c in copies)
     return out
 
 

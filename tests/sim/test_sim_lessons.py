@@ -44,8 +44,8 @@ def test_restart_loses_transient_messages_and_non_durable_queues():
     publishers = {e.msg: e.actor for e in of(r.event_list, K.PUBLISH)}
     lost = of(r.event_list, K.LOSS, queue="kept")
     assert {publishers[e.msg] for e in lost} == {"transient#0"} and {e.reason for e in lost} == {"restart"}
-    remaining = [c for c in r.ledger.copies.values() if c["fate"] is None]
-    assert {publishers[c["msg"]] for c in remaining} == {"persistent#0"}
+    remaining = [c for c in r.ledger.copies.values() if c.fate == "remaining"]
+    assert {publishers[c.msg] for c in remaining} == {"persistent#0"}
     assert of(r.event_list, K.QUEUE_DELETE, queue="scratch", reason="restart")
     redeclared = of(r.event_list, K.QUEUE_DECLARE, queue="scratch")
     assert len(redeclared) == 2 and redeclared[1].time == 35.0  # clients declare it again, empty
@@ -75,10 +75,9 @@ def test_publisher_retry_after_connection_loss_creates_duplicates():
     assert s["messages"]["duplicates"] == len(doubt)  # each was already in the queue
     assert s["jepsen"]["duplicated"] == len(doubt)
     # the careful publisher loses nothing; the fire-and-forget one loses what it wrote blind
-    acked_logical = {r.ledger.copies[c]["logical"] for c in r.ledger.copies
-                     if r.ledger.copies[c]["fate"] == "acked"}
+    acked_logical = {c.logical for c in r.ledger.copies.values() if c.fate == "acked"}
     careful_msgs = {e.msg for e in of(r.event_list, K.PUBLISH, actor="careful#0")}
-    assert len({r.ledger._logical(m) for m in careful_msgs} & acked_logical) == 500
+    assert len({r.ledger.logical(m) for m in careful_msgs} & acked_logical) == 500
     assert {e.msg for e in links} | {e.original for e in links} <= careful_msgs
     blind = of(r.event_list, K.LOST_IN_TRANSIT, actor="hopeful#0")
     assert len(blind) == 50  # 1 s of loss detection at 50 msg/s
