@@ -18,7 +18,7 @@ event log, so it costs what a summary costs::
 Colours are shared: a fate has one colour in every picture (:data:`FATES`).
 """
 
-from .animation import flow_animation
+from .animation import flow_animation, player_html
 from .depth import queue_depth
 from .graph import export_graph, routing_networkx
 from .latency import latency
@@ -35,6 +35,7 @@ __all__ = [
     "consumer_timeline",
     "export_graph",
     "flow_animation",
+    "player_html",
     "latency",
     "ledger",
     "ledger_table",
