@@ -43,6 +43,11 @@ def _integer(v: Any) -> Verdict:
     return None if _is_int(v) else f'"expected integer, got {amqp_type(v)}"'
 
 
+def integer(v: Any, _args: Mapping[str, Any] | None = None) -> Verdict:
+    """Any integer, of any size."""
+    return _integer(v)
+
+
 def non_negative(v: Any, _args: Mapping[str, Any] | None = None) -> Verdict:
     return _integer(v) or (f"{{value_negative,{v}}}" if v < 0 else None)
 

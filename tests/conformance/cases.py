@@ -16,6 +16,8 @@ anything that another connection/channel or a timer produced.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import re
 import uuid
 from collections.abc import Callable
@@ -1783,3 +1785,92 @@ def case_tutorial_rpc(pika, params, ns):
             if len(replies) == 3:
                 break
         return {"replies": describe_all(replies, "body", "correlation_id", "routing_key")}
+
+
+# =========================================================================== arguments, headers, properties
+# Issue 13: what RabbitMQ 3.10.8 checks in consumer arguments, CC/BCC, x-death, header
+# values, field tables, short strings and user_id.
+
+
+def _consumes(env, conn, queue, **arguments_by_label):
+    """One basic.consume per label on its own channel of ``conn``: 'consuming' or the error."""
+    def op(args):
+        return lambda c: c.basic_consume(queue, lambda *a: None, arguments=args) and "consuming"
+    return env.each(conn, **{label: op(args) for label, args in arguments_by_label.items()})
+
+
+@case
+def case_consume_argument_checks(pika, params, ns):
+    """x-priority must be an integer (any size); x-cancel-on-ha-failover a boolean, classic only;
+    x-stream-offset is for streams; unknown arguments are ignored; value checks come first."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        qq = env.queue(ch, "qq", durable=True, arguments={"x-queue-type": "quorum"})
+        out = {"classic": _consumes(
+            env, conn, q,
+            priority_string={"x-priority": "high"},
+            priority_bytes={"x-priority": b"10"},
+            priority_bool={"x-priority": True},
+            priority_void={"x-priority": None},
+            priority_decimal={"x-priority": decimal.Decimal("1.5")},
+            priority_array={"x-priority": [1]},
+            priority_table={"x-priority": {"p": 1}},
+            priority_timestamp={"x-priority": datetime.datetime(2020, 1, 1)},
+            priority_huge={"x-priority": 2**63 - 1},
+            priority_negative={"x-priority": -2**31},
+            ha_failover_string={"x-cancel-on-ha-failover": "yes"},
+            ha_failover_int={"x-cancel-on-ha-failover": 1},
+            ha_failover_bool={"x-cancel-on-ha-failover": True},
+            stream_offset={"x-stream-offset": "first"},
+            credit_table={"x-credit": {"credit": 1, "drain": False}},
+            credit_table_any_content={"x-credit": {"credit": "a"}},
+            unknown={"x-foo": 1, "bar": "baz", "X-Priority": "high"},
+            value_checks_in_fixed_order={"x-cancel-on-ha-failover": "yes", "x-priority": "high"},
+            value_before_type={"x-stream-offset": 1, "x-priority": "high"},
+            type_after_value={"x-stream-offset": 1, "x-cancel-on-ha-failover": "yes"},
+        )}
+        out["quorum"] = _consumes(
+            env, conn, qq,
+            priority_string={"x-priority": "high"},
+            priority_huge={"x-priority": 2**40},
+            ha_failover_bool={"x-cancel-on-ha-failover": True},
+            ha_failover_string={"x-cancel-on-ha-failover": "yes"},
+            stream_offset={"x-stream-offset": 5},
+            types_in_client_order={"x-stream-offset": 5, "x-cancel-on-ha-failover": True},
+            types_in_client_order_2={"x-cancel-on-ha-failover": True, "x-stream-offset": 5},
+            value_before_type={"x-cancel-on-ha-failover": True, "x-priority": "x"},
+        )
+        out["missing_queue_first"] = _consumes(env, conn, env.name("nope"),
+                                               m={"x-priority": "high"})["m"]
+        return out
+
+
+@case
+def case_consume_argument_crash_and_order(pika, params, ns):
+    """A non-table x-credit crashes the channel (541, connection closed), but only after the
+    queue's exclusive-use check (403), which itself comes after the argument checks (406)."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        _fill(env, ch, q, ["m1", "m2"])
+        _t, top = consume(ch, q, arguments={"x-priority": 2**40})
+        _t, low = consume(ch, q, arguments={"x-priority": -2**31})
+        conn.sleep(0.1)
+        out = {"huge_priority_first": {"top": bodies(top), "low": bodies(low)}}
+        busy = env.queue(ch, "busy")
+        ch.basic_consume(busy, lambda *a: None, exclusive=True)
+        other = env.connect()
+        out.update(env.each(
+            other,
+            bad_value_before_exclusive_use=lambda c: c.basic_consume(
+                busy, lambda *a: None, arguments={"x-priority": "high"}),
+            exclusive_use_before_credit=lambda c: c.basic_consume(
+                busy, lambda *a: None, arguments={"x-credit": 5}),
+            credit_not_a_table=lambda c: c.basic_consume(
+                q, lambda *a: None, arguments={"x-credit": 5}),
+        ))
+        out["connection_open"] = other.is_open
+        out["crash_void"] = env.each(env.connect(), c=lambda c: c.basic_consume(
+            q, lambda *a: None, arguments={"x-credit": None}))["c"]
+        return out
