@@ -75,7 +75,8 @@ def max_priority(v: Any, _args: Mapping[str, Any]) -> Verdict:
 
 
 def string(v: Any, _args: Mapping[str, Any]) -> Verdict:
-    return None if isinstance(v, str | bytes) else f"{{unacceptable_type,{amqp_type(v)}}}"
+    """A longstr: ``bytes`` (pika's 'x', RabbitMQ's ``binary``) are refused."""
+    return None if isinstance(v, str) else f"{{unacceptable_type,{amqp_type(v)}}}"
 
 
 def dlx_routing_key(v: Any, args: Mapping[str, Any]) -> Verdict:

@@ -26,6 +26,8 @@ failure (:func:`queue_refusals` lists them all, first first):
    541 INTERNAL_ERROR, a connection error, and no queue.
 
 All refusals are 406 PRECONDITION_FAILED channel errors unless marked otherwise.
+Where a string is expected only a longstr will do: pika sends ``bytes`` as the
+field type ``binary``, refused everywhere (conformance case ``bytes_are_binary_not_strings``).
 A redeclare of an existing queue is only compared, not validated (see
 :func:`.args.equivalence_args`). The value checks themselves are in :mod:`.arg_checks`,
 the exchange rules at the end of this module, the policy keys in :mod:`.policy_rules`.
@@ -218,7 +220,7 @@ def queue_refusals(name: str, durable: bool, exclusive: bool, auto_delete: bool,
         return ("arguments", key)
 
     dlx = arguments.get("x-dead-letter-exchange", "")
-    if not isinstance(dlx, str | bytes):
+    if not isinstance(dlx, str):
         out.append(Refusal(406, f"invalid type '{amqp_type(dlx)}' for arg 'x-dead-letter-exchange' "
                                 f"in {res}", arg("x-dead-letter-exchange")))
     if (bad := ARGUMENT_RULES["x-queue-type"].check(arguments.get("x-queue-type", "classic"),
@@ -315,7 +317,7 @@ def exchange_refusals(name: str, exchange_type: str, arguments: Mapping[str, Any
         if (reserved := reserved_name("exchange", name)) is not None:
             out.append(reserved)
         ae = arguments.get("alternate-exchange", "")
-        if not isinstance(ae, str | bytes):
+        if not isinstance(ae, str):
             out.append(Refusal(406, f"invalid type '{amqp_type(ae)}' for arg 'alternate-exchange' "
                                     f"in {x_res(name)}", ("arguments", "alternate-exchange")))
     return out

@@ -231,3 +231,12 @@ def test_consume_crash_order(w: World) -> None:
     assert refused(w, 403, "basic_consume", "busy", arguments={"x-credit": 5}).endswith("in exclusive use")
     assert refused(w, 406, "basic_consume", "busy", arguments={"x-priority": "x"}).startswith("PRECONDITION")
     assert refused(w, 541, "basic_consume", "q", arguments={"x-credit": None}) == "INTERNAL_ERROR"
+
+
+def test_bytes_are_binary_never_a_string() -> None:
+    """pika sends bytes as 'x' (binary): refused wherever a string is expected."""
+    assert first({"x-dead-letter-exchange": b""}) == (
+        "invalid type 'binary' for arg 'x-dead-letter-exchange' in queue 'q' in vhost '/'")
+    assert first({"x-overflow": b"reject-publish"}) == f"invalid arg 'x-overflow' {RES}: {{unacceptable_type,binary}}"
+    assert first({"x-max-length": b"5"}) == f"invalid arg 'x-max-length' {RES}: \"expected integer, got binary\""
+    assert queue_refusals("q", True, False, False, {"x-foo": b"bar"}) == []

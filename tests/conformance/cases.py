@@ -1874,3 +1874,34 @@ def case_consume_argument_crash_and_order(pika, params, ns):
         out["crash_void"] = env.each(env.connect(), c=lambda c: c.basic_consume(
             q, lambda *a: None, arguments={"x-credit": None}))["c"]
         return out
+
+
+@case
+def case_bytes_are_binary_not_strings(pika, params, ns):
+    """pika sends ``bytes`` as the field type 'x' (binary), which RabbitMQ never takes for a
+    string: every string-valued argument refuses it."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        hx = env.exchange(ch, "hx", "headers")
+        hq = env.queue(ch, "hq")
+        out = _declares(
+            env, conn,
+            max_length={"x-max-length": b"5"},
+            dlx={"x-dead-letter-exchange": b""},
+            dlrk={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": b"k"},
+            queue_type={"x-queue-type": b"classic"},
+            overflow={"x-overflow": b"reject-publish"},
+            queue_mode={"x-queue-mode": b"lazy"},
+            single_active={"x-single-active-consumer": b"true"},
+            custom={"x-foo": b"bar"},
+        )
+        out.update(env.each(
+            conn,
+            alternate_exchange=lambda c: env.exchange(c, "x", arguments={"alternate-exchange": b"ae"}),
+            x_match_bytes=lambda c: c.queue_bind(hq, hx, "", arguments={"x-match": b"any", "a": 1}),
+            x_match_int=lambda c: c.queue_bind(hq, hx, "", arguments={"x-match": 1}),
+            x_match_bool=lambda c: c.queue_bind(hq, hx, "", arguments={"x-match": False}),
+            consume_priority=lambda c: c.basic_consume(hq, lambda *a: None,
+                                                       arguments={"x-priority": b"1"}),
+        ))
+        return out

@@ -24,15 +24,26 @@ from .base import ExchangeType
 X_MATCH_MODES = ("all", "any", "all-with-x", "any-with-x")
 
 
+def _erlang(v: Any) -> str:
+    """A value as RabbitMQ prints it (``~p``): ``<<"any">>``, ``false``, ``1``."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, bytes):
+        return f'<<"{v.decode(errors="replace")}">>'
+    return "undefined" if v is None else str(v)
+
+
 def validate_x_match(arguments: dict[str, Any]) -> str | None:
-    """An error text when the binding's x-match is invalid (RabbitMQ: 406)."""
+    """An error text when the binding's x-match is invalid (RabbitMQ: 406).
+
+    Only a longstr will do: ``b"any"`` (pika's binary) is refused (conformance case
+    ``bytes_are_binary_not_strings``).
+    """
     if "x-match" not in arguments:
         return None
     mode = arguments["x-match"]
-    if isinstance(mode, bytes):
-        mode = mode.decode()
     if not isinstance(mode, str):
-        return f"Invalid x-match field type {amqp_type(mode)} (value {mode!r}); expected longstr"
+        return f"Invalid x-match field type {amqp_type(mode)} (value {_erlang(mode)}); expected longstr"
     if mode not in X_MATCH_MODES:
         return f"Invalid x-match field value <<\"{mode}\">>; expected all, any, all-with-x, or any-with-x"
     return None
