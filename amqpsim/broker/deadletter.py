@@ -6,6 +6,12 @@ a repeat of a pair increments its ``count`` and moves it to the front.
 target queue it already died in when no death since (and including) the last one
 at that queue has reason ``rejected`` — automatic loops are cut, loops through a
 client's reject are allowed. The reason ``rejected`` itself is never checked.
+
+CC and BCC (conformance case ``dead_letter_cc_bcc``): without
+``x-dead-letter-routing-key`` the copy is routed through the DLX with *all* the keys
+it was published with -- the BCC keys too, although the BCC header itself is long
+gone; with one, it is routed by that key alone and its ``CC`` header is dropped.
+Either way x-death's ``routing-keys`` is the original key and the string CCs.
 """
 
 from __future__ import annotations
@@ -52,9 +58,11 @@ def dead_lettered_message(
     headers.setdefault("x-first-death-exchange", msg.exchange)
     if dlrk is not None:
         keys: tuple[str, ...] = (dlrk,)
+        death_keys = keys
         headers.pop("CC", None)
     else:
-        keys = msg.death_keys or (msg.routing_key,)
+        keys = msg.routing_keys or (msg.routing_key,)
+        death_keys = msg.death_keys or (msg.routing_key,)
     return Message(
         id=msg.id,
         exchange=dlx,
@@ -63,7 +71,7 @@ def dead_lettered_message(
         properties=props.copy(headers=headers, expiration=None),
         published_at=msg.published_at,
         routing_keys=keys,
-        death_keys=keys,
+        death_keys=death_keys,
         logical_id=msg.logical_id,
     )
 

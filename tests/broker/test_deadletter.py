@@ -161,3 +161,18 @@ def test_delivery_limit_reason(w: World) -> None:
     w.basic_nack(w.get("qq").delivery_tag)
     w.basic_nack(w.get("qq").delivery_tag)
     assert w.get("dlq").properties.headers["x-death"][0]["reason"] == "delivery_limit"
+
+
+def test_without_routing_key_the_dlx_routes_by_bcc_too(w: World) -> None:
+    """3.10.8 keeps the message's routing keys, BCC ones included (conformance: dead_letter_cc_bcc)."""
+    w.exchange_declare("dlx", "direct")
+    for k in ("src", "b", "c", "d"):
+        w.declare("dl-" + k)
+        w.queue_bind("dl-" + k, "dlx", k)
+    w.declare("src", arguments=DLX)
+    w.pub("src", headers={"CC": ["b", b"d", 5], "BCC": ["c"]})
+    w.basic_reject(w.get("src").delivery_tag, requeue=False)
+    assert [w.count("dl-" + k) for k in ("src", "b", "c", "d")] == [1, 1, 1, 0]
+    h = w.get("dl-c").properties.headers
+    assert "BCC" not in h and h["CC"] == ["b", b"d", 5]
+    assert h["x-death"][0]["routing-keys"] == ["src", "b"]

@@ -1905,3 +1905,106 @@ def case_bytes_are_binary_not_strings(pika, params, ns):
                                                        arguments={"x-priority": b"1"}),
         ))
         return out
+
+
+CC_FORMS = {
+    "lists": {"CC": ["b"], "BCC": ["c"], "h": 1},
+    "cc_string": {"CC": "b"},
+    "bcc_string": {"BCC": "c"},
+    "cc_bytes": {"CC": b"b"},
+    "cc_int": {"CC": 1},
+    "cc_void": {"CC": None},
+    "cc_table": {"CC": {"b": 1}},
+    "bcc_void": {"BCC": None},
+    "cc_checked_before_bcc": {"BCC": 1, "CC": "b"},
+    "cc_bytes_items": {"CC": [b"b", "c"]},
+    "bcc_bytes_items": {"BCC": [b"b", "c"]},
+    "cc_empty": {"CC": [], "BCC": []},
+    "cc_mixed_items": {"CC": [1, "b", None, ["c"], True, {"d": 1}]},
+    "lower_case": {"cc": ["b"], "bcc": ["c"]},
+    "duplicates": {"CC": ["a", "b", "b"], "BCC": ["b", "a"]},
+    "only_bcc": {"BCC": ["d"]},
+}
+
+
+@case
+def case_cc_bcc_header_forms(pika, params, ns):
+    """CC/BCC must be arrays; only their longstr items route (bytes items are ignored);
+    anything else is a 406 'invalid message'. BCC is stripped before anyone sees it."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "direct")
+        qs = {k: env.bound_queue(ch, k, x, k) for k in ("a", "b", "c", "d")}
+        out = env.each(conn, **{label: lambda c, label=label, h=h: env.pub_sync(c, x, "a", label, headers=h)
+                                for label, h in CC_FORMS.items()})
+        returned = []
+        ch.add_on_return_callback(lambda _c, m, p, b: returned.append(describe(m, p, b)))
+        env.pub(ch, x, "none", "returned", mandatory=True, headers={"BCC": ["none2"], "CC": ["none3"]})
+        conn.sleep(0.1)
+        out["returned"] = returned
+        out["queues"] = {k: get_all(ch, q, "body", "routing_key", "headers") for k, q in qs.items()}
+        out.update(env.each(
+            conn,
+            expiration_before_cc=lambda c: env.pub_sync(c, x, "a", "m", expiration="abc",
+                                                             headers={"CC": "b"}),
+        ))
+        return out
+
+
+@case
+def case_dead_letter_cc_bcc(pika, params, ns):
+    """Without x-dead-letter-routing-key the DLX routes by *all* the original keys, BCC
+    included; with one, CC is dropped. x-death's routing-keys: the key and the string CCs."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "direct")
+        dlx = env.exchange(ch, "dlx", "direct")
+        dq = {k: env.bound_queue(ch, "dl_" + k, dlx, k) for k in ("a", "b", "c", "d", "z")}
+        keep = env.bound_queue(ch, "keep", x, "a", arguments={"x-dead-letter-exchange": dlx})
+        fixed = env.bound_queue(ch, "fixed", x, "a", arguments={"x-dead-letter-exchange": dlx,
+                                                                "x-dead-letter-routing-key": "z"})
+        env.pub(ch, x, "a", "rejected", headers={"CC": ["b", b"d", 5], "BCC": ["c"], "h": 1})
+        settle(conn)
+        for q in (keep, fixed):
+            ch.basic_reject(ch.basic_get(q)[0].delivery_tag, requeue=False)
+        conn.sleep(0.1)
+        out = {"rejected": {k: get_all(ch, q, "body", "exchange", "routing_key", "headers")
+                            for k, q in dq.items()}}
+        env.pub(ch, x, "a", "expired", expiration="50", headers={"CC": ["b"], "BCC": ["c"]})
+        conn.sleep(0.3)
+        out["expired"] = {k: get_all(ch, q, "body", "routing_key", "headers") for k, q in dq.items()}
+        return out
+
+
+@case
+def case_user_id_checked(pika, params, ns):
+    """A user_id property must name the connection's user (guest has no impersonator tag);
+    checked after the exchange, before the expiration and the CC header."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+
+        def tx(c):
+            c.tx_select()
+            env.pub(c, "", q, "in-tx", user_id="bob")
+            c.tx_rollback()
+
+        def confirmed(c):
+            c.confirm_delivery()
+            env.pub(c, "", q, "confirmed", user_id="bob")
+
+        out = env.each(
+            conn,
+            same_user=lambda c: env.pub_sync(c, "", q, "guest", user_id="guest"),
+            other_user=lambda c: env.pub_sync(c, "", q, "bob", user_id="bob"),
+            empty=lambda c: env.pub_sync(c, "", q, "empty", user_id=""),
+            case_differs=lambda c: env.pub_sync(c, "", q, "Guest", user_id="Guest"),
+            non_ascii=lambda c: env.pub_sync(c, "", q, "b\u00e9", user_id="b\u00e9"),
+            before_expiration=lambda c: env.pub_sync(c, "", q, "x", user_id="bob", expiration="abc"),
+            before_cc=lambda c: env.pub_sync(c, "", q, "x", user_id="bob", headers={"CC": "x"}),
+            after_missing_exchange=lambda c: env.pub_sync(c, env.name("nope"), "k", "x", user_id="bob"),
+            in_transaction=tx,
+            confirm_mode=confirmed,
+        )
+        out["get"] = get_all(ch, q, "body", "user_id")
+        return out

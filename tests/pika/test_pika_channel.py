@@ -233,3 +233,18 @@ def test_channel_close(conn, ch):
     with pytest.raises(exceptions.ChannelWrongStateError):
         ch.close()
     assert conn.is_open
+
+
+def test_user_id_is_checked_against_the_credentials():
+    """The simulated broker takes any user; a user_id property must name it (conformance: user_id_checked)."""
+    params = pika.ConnectionParameters(credentials=pika.PlainCredentials("bob", "secret"))
+    with pika.BlockingConnection(params) as conn:
+        ch = conn.channel()
+        ch.queue_declare("q")
+        ch.basic_publish("", "q", "m", pika.BasicProperties(user_id="bob"))
+        assert ch.basic_get("q", auto_ack=True)[1].user_id == "bob"
+        ch.basic_publish("", "q", "m", pika.BasicProperties(user_id="guest"))
+        with pytest.raises(exceptions.ChannelClosedByBroker) as err:
+            ch.queue_declare("q", passive=True)
+        assert err.value.args == (406, "PRECONDITION_FAILED - user_id property set to 'guest' but "
+                                       "authenticated user was 'bob'")
