@@ -1976,6 +1976,49 @@ def case_dead_letter_cc_bcc(pika, params, ns):
         return out
 
 
+def _death_view(headers):
+    """x-death entries with their keys in wire order (time's value left out), the header order."""
+    headers = headers or {}
+    return {"keys": list(headers),
+            "x-death": [[[k, "T" if k == "time" else v] for k, v in d.items()]
+                        for d in headers.get("x-death", [])]}
+
+
+@case
+def case_x_death_order(pika, params, ns):
+    """x-death after several queues: the newest death first, but the older entries are
+    reversed at each dead-lettering (RabbitMQ regroups them); counts go up in place."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+
+        def to(target, **extra):
+            return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": env.name(target),
+                    **extra}
+
+        # a chain of TTL queues: t1 -> t2 -> t3 -> end
+        env.queue(ch, "end")
+        for i, nxt in ((3, "end"), (2, "t3"), (1, "t2")):
+            env.queue(ch, f"t{i}", arguments=to(nxt, **{"x-message-ttl": 30}))
+        env.pub(ch, "", env.name("t1"), "chain", headers={"z": 1, "a": 2})
+        conn.sleep(0.4)
+        out = {"chain": _death_view(ch.basic_get(env.name("end"), auto_ack=True)[1].headers)}
+
+        # a loop through client rejects: r1 -(reject)-> e2 -(expire)-> r3 -(reject)-> r1 ...
+        r1 = env.queue(ch, "r1", arguments=to("e2"))
+        env.queue(ch, "e2", arguments=to("r3", **{"x-message-ttl": 30}))
+        r3 = env.queue(ch, "r3", arguments=to("r1"))
+        env.pub(ch, "", r1, "loop", expiration="100000", headers={"h": 1, "CC": [env.name("zz")]})
+        seen = []
+        for _ in range(3):
+            for q in (r1, r3):
+                method, props, _b = ch.basic_get(q)
+                seen.append({"from": method.routing_key, **_death_view(props.headers)})
+                ch.basic_reject(method.delivery_tag, requeue=False)
+                conn.sleep(0.25)
+        out["loop"] = seen
+        return out
+
+
 @case
 def case_user_id_checked(pika, params, ns):
     """A user_id property must name the connection's user (guest has no impersonator tag);
