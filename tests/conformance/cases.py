@@ -2019,6 +2019,74 @@ def case_x_death_order(pika, params, ns):
         return out
 
 
+HEADER_VALUE_BINDINGS = {
+    "int1": 1, "big": 2**40, "i32max": 2**31 - 1, "i32over": 2**31, "str1": "1", "bytes1": b"1",
+    "true": True, "false": False, "int0": 0, "dec1": decimal.Decimal("1"),
+    "dec15": decimal.Decimal("1.5"), "dec150": decimal.Decimal("1.50"),
+    "ts5": datetime.datetime(1970, 1, 1, 0, 0, 5), "int5": 5, "void": None,
+    "arr_s": ["a", 1], "arr_b": [b"a", 1], "tab_ab": {"a": 1, "b": 2}, "tab_ba": {"b": 2, "a": 1},
+    "empty_str": "", "empty_arr": [], "empty_tab": {},
+}
+HEADER_VALUE_MESSAGES = {
+    **{k: v for k, v in HEADER_VALUE_BINDINGS.items() if k not in ("dec150",)},
+    "dec10": decimal.Decimal("1.0"), "arr_t": ["a", True], "arr_int_bool": [1],
+    "arr_bool": [True], "nested": {"a": {"b": [1]}},
+}
+
+
+@case
+def case_headers_exchange_value_types(pika, params, ns):
+    """Header values compare as RabbitMQ's Erlang terms: str equals bytes, a timestamp equals
+    the integer of its seconds, a decimal never equals an integer, [] equals {}, and inside
+    arrays and tables the field types and the key order count."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "headers")
+        queues = {}
+        for label, value in HEADER_VALUE_BINDINGS.items():
+            queues[label] = env.queue(ch, label)
+            ch.queue_bind(queues[label], x, "", arguments={"v": value})
+        for label, value in HEADER_VALUE_MESSAGES.items():
+            env.pub(ch, x, "", label, headers={"v": value})
+        env.pub(ch, x, "", "absent", headers={"w": 1})
+        settle(conn)
+        return {label: get_bodies(ch, q) for label, q in queues.items()}
+
+
+@case
+def case_headers_exchange_match_modes(pika, params, ns):
+    """x-match all/any and 3.10's all-with-x/any-with-x (which also test x- arguments)."""
+    bindings = {
+        "all": {"x-match": "all", "a": 1, "b": "2"},
+        "any": {"x-match": "any", "a": 1, "b": "2"},
+        "all_with_x": {"x-match": "all-with-x", "a": 1, "x-k": "v"},
+        "any_with_x": {"x-match": "any-with-x", "x-k": "v", "b": "no"},
+        "all_x_ignored": {"x-match": "all", "a": 1, "x-k": "other"},
+        "any_only_x": {"x-match": "any", "x-k": "v"},
+        "all_with_x_empty": {"x-match": "all-with-x"},
+        "any_with_x_empty": {"x-match": "any-with-x"},
+        "all_void_and_value": {"a": None, "b": "2"},
+        "any_void": {"x-match": "any", "c": None, "zz": 1},
+        "nested_match": {"t": {"k": [1, "s"]}},
+    }
+    messages = {
+        "a1_b2": {"a": 1, "b": "2"}, "a1": {"a": 1}, "b2": {"b": b"2"}, "a1_xk": {"a": 1, "x-k": "v"},
+        "xk": {"x-k": "v"}, "c_void": {"c": None}, "a_void_b2": {"a": None, "b": "2"},
+        "nested": {"t": {"k": [1, "s"]}}, "nested_bytes": {"t": {"k": [1, b"s"]}}, "none": None,
+    }
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "headers")
+        queues = {}
+        for label, args in bindings.items():
+            queues[label] = env.queue(ch, label)
+            ch.queue_bind(queues[label], x, "", arguments=args)
+        for label, headers in messages.items():
+            env.pub(ch, x, "", label, headers=headers)
+        settle(conn)
+        return {label: get_bodies(ch, q) for label, q in queues.items()}
+
+
 @case
 def case_user_id_checked(pika, params, ns):
     """A user_id property must name the connection's user (guest has no impersonator tag);
