@@ -1977,11 +1977,12 @@ def case_dead_letter_cc_bcc(pika, params, ns):
 
 
 def _death_view(headers):
-    """x-death entries with their keys in wire order (time's value left out), the header order."""
+    """x-death entries with their keys in wire order (time's value left out, count's type
+    shown: pika reads RabbitMQ's 64-bit count as ``long``), the header order."""
     headers = headers or {}
     return {"keys": list(headers),
-            "x-death": [[[k, "T" if k == "time" else v] for k, v in d.items()]
-                        for d in headers.get("x-death", [])]}
+            "x-death": [[[k, "T" if k == "time" else typed(v) if k == "count" else v]
+                         for k, v in d.items()] for d in headers.get("x-death", [])]}
 
 
 @case
@@ -2085,6 +2086,80 @@ def case_headers_exchange_match_modes(pika, params, ns):
             env.pub(ch, x, "", label, headers=headers)
         settle(conn)
         return {label: get_bodies(ch, q) for label, q in queues.items()}
+
+
+def typed(value):
+    """A field-table value with the Python type of every leaf: 'long:2147483648L'."""
+    if isinstance(value, dict):
+        return {str(k): typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed(v) for v in value]
+    return f"{type(value).__name__}:{value!r}"
+
+
+ROUND_TRIP = {
+    "dec_1.50": decimal.Decimal("1.50"), "dec_100": decimal.Decimal("100"),
+    "dec_1E+2": decimal.Decimal("1E+2"), "dec_-0.001": decimal.Decimal("-0.001"),
+    "dec_0.0": decimal.Decimal("0.0"), "dec_int32_max": decimal.Decimal("2147483647"),
+    "dec_1.5E-10": decimal.Decimal("1.5E-10"),
+    "int_0": 0, "int32_min": -2**31, "int32_max": 2**31 - 1, "int32_over": 2**31,
+    "int32_under": -2**31 - 1, "int64_max": 2**63 - 1, "int64_min": -2**63,
+    "true": True, "void": None, "str": "h\u00e9llo", "empty": "", "bytes": b"\x00\xff",
+    "bytes_utf8": b"abc",
+    "ts_naive": datetime.datetime(2020, 1, 2, 3, 4, 5, 678),
+    "ts_plus2": datetime.datetime(2020, 1, 2, 3, 4, 5,
+                                  tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
+    "ts_epoch": datetime.datetime(1970, 1, 1),
+    "array": [1, "a", b"b", None, [2], {"k": decimal.Decimal("0.5")}, 2**40],
+    "table": {"z": 1, "a": {"b": []}}, "bytes_key": {b"k": 1},
+}
+UNENCODABLE = {
+    "float": 1.5, "tuple": (1,), "set": {1}, "nested_float": {"a": [1.0]},
+    "int64_over": 2**63, "int64_under": -2**63 - 1,
+    "dec_1E+10": decimal.Decimal("1E+10"), "dec_int32_over": decimal.Decimal("2147483648"),
+    "dec_1E-300": decimal.Decimal("1E-300"), "dec_nan": decimal.Decimal("NaN"),
+    "ts_before_epoch": datetime.datetime(1969, 12, 31, 23, 59, 59),
+    "key_256": {"k" * 256: 1}, "key_int": {1: 1},
+}
+
+
+def client_error(exc: BaseException) -> dict:
+    """An exception the client raised before sending anything: its class and text."""
+    detail = repr(exc.args[-1]) if type(exc).__name__ == "UnsupportedAMQPFieldException" else str(exc)
+    return {"error": type(exc).__name__, "detail": detail}
+
+
+@case
+def case_field_table_round_trip(pika, params, ns):
+    """What comes back of each field-table value (type and value), and what pika refuses to
+    encode (nothing is sent; the channel stays open)."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        env.pub(ch, "", q, "m", headers=ROUND_TRIP)
+        out = {"round_trip": typed(ch.basic_get(q, auto_ack=True)[1].headers)}
+        refused = {}
+        for label, value in UNENCODABLE.items():
+            headers = value if label.startswith("key") else {"v": value}
+            try:
+                env.pub(ch, "", q, label, headers=headers)
+                refused[label] = "sent"
+            except Exception as exc:  # noqa: BLE001 - struct.error, TypeError, pika's own
+                refused[label] = client_error(exc)
+        out["unencodable"] = refused
+        out["channel_open"] = ch.is_open
+        out["queue"] = counts(ch, q)
+        out["unencodable_argument"] = _client_catch(
+            lambda: ch.queue_declare(env.name("q2"), arguments={"x-foo": 1.5}))
+        return out
+
+
+def _client_catch(fn):
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001
+        return client_error(exc)
+    return "sent"
 
 
 @case

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 
 import pytest
 
@@ -75,6 +76,32 @@ def test_header_values_pika_cannot_encode(ch):
     with pytest.raises(exceptions.UnsupportedAMQPFieldException):
         ch.queue_declare("q", arguments={"x-message-ttl": (1,)})
     assert ch.is_open
+
+
+def test_field_table_limits_as_pika_encodes_them(ch):
+    """conformance: field_table_round_trip"""
+    import struct
+
+    for value, text in ((2**63, "int too large to convert"),
+                        (decimal.Decimal("1E+10"), "'i' format requires -2147483648 <= number <= 2147483647"),
+                        (decimal.Decimal("1E-300"), "ubyte format requires 0 <= number <= 255"),
+                        (datetime.datetime(1969, 12, 31), "int too large to convert")):
+        with pytest.raises(struct.error, match=re.escape(text)):
+            ch.basic_publish("", "q", "x", pika.BasicProperties(headers={"v": value}))
+    with pytest.raises(exceptions.ShortStringTooLong):
+        ch.basic_publish("", "q", "x", pika.BasicProperties(headers={"\u00e9" * 128: 1}))
+    assert ch.is_open
+
+
+def test_long_integers_come_back_as_pika_compat_long(ch):
+    from amqpsim.pika.compat import long
+
+    ch.queue_declare("q")
+    ch.basic_publish("", "q", "x", pika.BasicProperties(headers={
+        "small": 1, "big": 2**31, "marked": long(1), "d": decimal.Decimal("1E+2")}))
+    h = ch.basic_get("q", auto_ack=True)[1].headers
+    assert [type(h[k]).__name__ for k in ("small", "big", "marked")] == ["int", "long", "long"]
+    assert repr(h["big"]) == "2147483648L" and str(h["d"]) == "100"
 
 
 def test_timestamps_come_back_as_utc_datetimes(ch):
