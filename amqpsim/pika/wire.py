@@ -85,6 +85,38 @@ def shortstr(value: Any) -> Any:
     return encoded
 
 
+#: the short-string fields of the methods a client sends, in no particular order
+METHOD_SHORTSTR = ("exchange", "type", "destination", "source", "queue", "routing_key", "consumer_tag")
+#: the short-string properties, in pika's encoding order (headers come between the first two and the rest)
+PROPERTY_SHORTSTR = ("content_type", "content_encoding", "correlation_id", "reply_to", "expiration", "message_id",
+                     "type", "user_id", "app_id", "cluster_id")
+
+
+def marshal(method: Any) -> Any:
+    """Check ``method`` as pika's frame marshalling would: a short-string field over 255 bytes
+    of UTF-8 raises ``ShortStringTooLong`` and nothing is sent (conformance case
+    ``short_string_limits``). RabbitMQ never sees such a name, so it has no answer."""
+    fields = vars(method)
+    for name, value in fields.items():
+        if name in METHOD_SHORTSTR and isinstance(value, str | bytes):
+            shortstr(value)
+    return method
+
+
+def reply_text(text: str) -> str:
+    """A broker's reply text as the client gets it: RabbitMQ cuts one over 255 bytes to its first
+    252 bytes and ``...`` (``rabbit_binary_generator``), which may split a UTF-8 character; pika
+    then keeps the bytes, and its ChannelClosed / ConnectionClosed hold ``str()`` of them."""
+    raw = text.encode()
+    if len(raw) <= 255:
+        return text
+    raw = raw[:252] + b"..."
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return str(raw)
+
+
 def _key(key: Any) -> str | bytes:
     """A table key: a short string, read back as str (bytes if not UTF-8)."""
     encoded = shortstr(key)
@@ -136,8 +168,14 @@ def to_broker(props: Any) -> Properties | None:
     values = {f: getattr(props, f, None) for f in FIELDS}
     if isinstance(values["delivery_mode"], DeliveryMode):
         values["delivery_mode"] = values["delivery_mode"].value
+    for f in PROPERTY_SHORTSTR[:2]:
+        if isinstance(values[f], str | bytes):
+            shortstr(values[f])
     if values["headers"] is not None:
         values["headers"] = encode(values["headers"])
+    for f in PROPERTY_SHORTSTR[2:]:
+        if isinstance(values[f], str | bytes):
+            shortstr(values[f])
     return Properties(**values)
 
 

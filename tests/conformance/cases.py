@@ -2163,6 +2163,81 @@ def _client_catch(fn):
 
 
 @case
+def case_short_string_limits(pika, params, ns):
+    """Names, routing keys, consumer tags, short-string properties and table keys: at most 255
+    bytes of UTF-8 (pika raises ShortStringTooLong before sending); 255 bytes are accepted."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        too_long = ns + "\u00e9" * ((256 - len(ns)) // 2 + 1)      # < 256 characters
+        fits = ns + "\u00e9" * ((255 - len(ns)) // 2)
+        fits += "a" * (255 - len(fits.encode()))
+        assert len(too_long) < 256 < len(too_long.encode()) and len(fits.encode()) == 255
+        env._queues.append(fits)
+        env._exchanges.append(fits)
+
+        def ops(name):
+            return dict(
+                queue_declare=lambda c: c.queue_declare(name).method.queue == name,
+                exchange_declare=lambda c: c.exchange_declare(name, "fanout") and "declared",
+                queue_bind=lambda c: c.queue_bind(q, "amq.direct", name) and "bound",
+                publish_routing_key=lambda c: env.pub_sync(c, "amq.direct", name, "m"),
+                publish_exchange=lambda c: env.pub_sync(c, name, "k", "m"),
+                publish_message_id=lambda c: env.pub_sync(c, "", q, "m", message_id=name),
+                publish_header_key=lambda c: env.pub_sync(c, "", q, "m", headers={name: 1}),
+                consumer_tag=lambda c: c.basic_consume(q, lambda *a: None, consumer_tag=name) == name,
+                basic_get=lambda c: c.basic_get(name)[0] is None,
+                queue_purge=lambda c: c.queue_purge(name).method.message_count,
+                queue_unbind=lambda c: c.queue_unbind(q, "amq.direct", name) and "unbound",
+                exchange_bind=lambda c: c.exchange_bind(name, "amq.direct", "k") and "bound",
+                queue_delete=lambda c: c.queue_delete(name).method.message_count,
+                exchange_delete=lambda c: c.exchange_delete(name) and "deleted",
+                argument_key=lambda c: c.queue_declare(env.name("a"), arguments={name: 1}),
+            )
+
+        def caught(op, c):
+            try:
+                return op(c)
+            except pika.exceptions.ShortStringTooLong as exc:
+                return {"error": "ShortStringTooLong", "bytes": len(exc.args[0]),
+                        "repr": repr(exc)[:60]}
+
+        out = {}
+        for label, name in (("over_255_bytes", too_long), ("255_bytes", fits)):
+            res = {}
+            for op_label, op in ops(name).items():
+                c = conn.channel()
+                res[op_label] = env.catch(caught, op, c)
+                res[op_label + "_then"] = ("open" if c.is_open else "closed") if op_label != "consumer_tag" \
+                    else env.catch(caught, lambda c_: c_.close() or c_.is_open, c)
+                if c.is_open:
+                    c.close()
+            out[label] = res
+        out["long_header_value"] = env.catch(env.pub_sync, ch, "", q, "v", headers={"k": too_long * 9})
+        # pika registers the consumer before it fails to encode the tag: the tag stays taken,
+        # and closing the channel tries to cancel that consumer (and fails, once)
+        tag = "t" * 256
+        c = conn.channel()
+        steps = {"consume": lambda: c.basic_consume(q, lambda *a: None, consumer_tag=tag),
+                 "again": lambda: c.basic_consume(q, lambda *a: None, consumer_tag=tag),
+                 "other_tag": lambda: c.basic_consume(q, lambda *a: None, consumer_tag="ok"),
+                 "cancel": lambda: c.basic_cancel(tag),
+                 "close": lambda: c.close() or c.is_open,
+                 "after_close": lambda: [c.is_open, counts(c, q)],
+                 "consume_after_close": lambda: c.basic_consume(q, lambda *a: None, consumer_tag=tag),
+                 "close_again": lambda: c.close() or c.is_open}
+        out["unsent_consumer_tag"] = {k: env.catch(caught, lambda _c, f=f: f(), None)
+                                      for k, f in steps.items()}
+        # RabbitMQ cuts a reply text over 255 bytes to 252 bytes and '...' (here inside an 'é')
+        out["missing_queue_255_bytes"] = env.stat(conn, fits[:-1] + "b")
+        for label, name in (("exchange_type_over_255_bytes", too_long), ("exchange_type_255_bytes", fits)):
+            out[label] = env.each(env.connect(), t=lambda c, name=name: caught(
+                lambda c_: c_.exchange_declare(env.name("t"), name), c))["t"]
+        out["queue"] = counts(ch, q)
+        return out
+
+
+@case
 def case_user_id_checked(pika, params, ns):
     """A user_id property must name the connection's user (guest has no impersonator tag);
     checked after the exchange, before the expiration and the CC header."""

@@ -275,3 +275,36 @@ def test_user_id_is_checked_against_the_credentials():
             ch.queue_declare("q", passive=True)
         assert err.value.args == (406, "PRECONDITION_FAILED - user_id property set to 'guest' but "
                                        "authenticated user was 'bob'")
+
+
+def test_short_strings_over_255_bytes_never_leave_the_client(ch):
+    """pika's ShortStringTooLong, before sending; 255 bytes of UTF-8 are fine (conformance:
+    short_string_limits)."""
+    too_long, fits = "\u00e9" * 128, "\u00e9" * 127 + "a"
+    for call in (lambda: ch.queue_declare(too_long), lambda: ch.exchange_declare(too_long),
+                 lambda: ch.basic_publish("", too_long, "m"), lambda: ch.queue_bind("q", "amq.direct", too_long),
+                 lambda: ch.basic_publish("", "q", "m", pika.BasicProperties(message_id=too_long))):
+        with pytest.raises(exceptions.ShortStringTooLong) as err:
+            call()
+        assert err.value.args == (too_long.encode(),)
+        assert ch.is_open
+    assert ch.queue_declare(fits).method.queue == fits
+    with pytest.raises(exceptions.ChannelClosedByBroker) as err:
+        ch.queue_declare(fits[:-1] + "b", passive=True)  # the reply text is cut to 252 bytes and '...'
+    assert err.value.reply_text.endswith("\u00e9...") and len(err.value.reply_text.encode()) == 255
+
+
+def test_a_consumer_tag_too_long_stays_taken(conn):
+    ch = conn.channel()
+    ch.queue_declare("q")
+    tag = "t" * 256
+    with pytest.raises(exceptions.ShortStringTooLong):
+        ch.basic_consume("q", lambda *a: None, consumer_tag=tag)
+    with pytest.raises(exceptions.DuplicateConsumerTag):
+        ch.basic_consume("q", lambda *a: None, consumer_tag=tag)
+    assert ch.basic_cancel(tag) == []
+    with pytest.raises(exceptions.ShortStringTooLong):
+        ch.close()  # pika tries to cancel it
+    assert ch.is_open
+    ch.close()
+    assert ch.is_closed
