@@ -2192,7 +2192,7 @@ def case_short_string_limits(pika, params, ns):
                 exchange_bind=lambda c: c.exchange_bind(name, "amq.direct", "k") and "bound",
                 queue_delete=lambda c: c.queue_delete(name).method.message_count,
                 exchange_delete=lambda c: c.exchange_delete(name) and "deleted",
-                argument_key=lambda c: c.queue_declare(env.name("a"), arguments={name: 1}),
+                argument_key=lambda c: env.queue(c, "a", arguments={name: 1}),
             )
 
         def caught(op, c):
@@ -2223,7 +2223,7 @@ def case_short_string_limits(pika, params, ns):
                  "other_tag": lambda: c.basic_consume(q, lambda *a: None, consumer_tag="ok"),
                  "cancel": lambda: c.basic_cancel(tag),
                  "close": lambda: c.close() or c.is_open,
-                 "after_close": lambda: [c.is_open, counts(c, q)],
+                 "after_close": lambda: [c.is_open, counts(c, q)["consumers"]],
                  "consume_after_close": lambda: c.basic_consume(q, lambda *a: None, consumer_tag=tag),
                  "close_again": lambda: c.close() or c.is_open}
         out["unsent_consumer_tag"] = {k: env.catch(caught, lambda _c, f=f: f(), None)
