@@ -43,6 +43,11 @@ def _integer(v: Any) -> Verdict:
     return None if _is_int(v) else f'"expected integer, got {amqp_type(v)}"'
 
 
+def integer(v: Any, _args: Mapping[str, Any] | None = None) -> Verdict:
+    """Any integer, of any size."""
+    return _integer(v)
+
+
 def non_negative(v: Any, _args: Mapping[str, Any] | None = None) -> Verdict:
     return _integer(v) or (f"{{value_negative,{v}}}" if v < 0 else None)
 
@@ -70,7 +75,8 @@ def max_priority(v: Any, _args: Mapping[str, Any]) -> Verdict:
 
 
 def string(v: Any, _args: Mapping[str, Any]) -> Verdict:
-    return None if isinstance(v, str | bytes) else f"{{unacceptable_type,{amqp_type(v)}}}"
+    """A longstr: ``bytes`` (pika's 'x', RabbitMQ's ``binary``) are refused."""
+    return None if isinstance(v, str) else f"{{unacceptable_type,{amqp_type(v)}}}"
 
 
 def dlx_routing_key(v: Any, args: Mapping[str, Any]) -> Verdict:

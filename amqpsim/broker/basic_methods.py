@@ -12,6 +12,7 @@ from .core import BrokerCore
 from .errors import AMQPError, ChannelError, ConnectionError_, q_res
 from .message import Delivery
 from .publish import PublishOutcome
+from .rules import consume_crash, consume_refusals
 
 
 class BasicMethods(BrokerCore):
@@ -34,14 +35,18 @@ class BasicMethods(BrokerCore):
         q = self._queue(ch, queue, "basic.consume")
         if consumer_tag in ch.consumers:
             raise ConnectionError_(530, f"attempt to reuse consumer tag '{consumer_tag}'")
+        arguments = dict(arguments or {})
+        if refusals := consume_refusals(q.name, q.settings.qtype, arguments):
+            raise refusals[0].error("basic.consume")
         if q.is_quorum:
             if ch.global_prefetch:
                 raise ConnectionError_(540, f"{q_res(q.name)} does not support global qos")
             exclusive = False  # quorum queues ignore the flag
         elif (exclusive and (q.consumers or q.settings.single_active)) or any(c.exclusive for c in q.consumers):
             raise ChannelError(403, f"{q_res(q.name)} in exclusive use")
+        if (crash := consume_crash(arguments)) is not None:
+            raise crash.error("basic.consume")
         tag = consumer_tag or self._token("amq.ctag-")
-        arguments = dict(arguments or {})
         c = Consumer(tag, ch, q, no_ack=no_ack, prefetch=ch.prefetch_count,
                      priority=int(arguments.get("x-priority", 0)), exclusive=exclusive, arguments=arguments)
         ch.consumers[tag] = c

@@ -30,7 +30,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Connection:
-    """A client connection: its channels; the owner of its exclusive queues."""
+    """A client connection: its channels; the owner of its exclusive queues.
+
+    ``user`` is the authenticated user's name (what a ``user_id`` property must say).
+    """
+
+    user = "guest"
 
     def __init__(self, broker: BrokerCore, name: str, actor: str) -> None:
         self.broker = broker

@@ -1,4 +1,4 @@
-"""Publishing helpers: the outcome record, expiration parsing, CC/BCC routing keys."""
+"""Publishing helpers: the outcome record and expiration parsing (CC/BCC: :mod:`.property_checks`)."""
 
 from __future__ import annotations
 
@@ -61,24 +61,3 @@ def check_expiration(value: Any) -> int | None:
         else:
             return ms
     raise ChannelError(406, f"invalid expiration '{text}': {reason}", "basic.publish")
-
-
-def _keys(headers: dict | None, name: str) -> tuple[str, ...]:
-    if not headers or name not in headers:
-        return ()
-    v = headers[name]
-    if isinstance(v, list | tuple):
-        return tuple(k.decode() if isinstance(k, bytes) else k for k in v if isinstance(k, str | bytes))
-    return ()
-
-
-def routing_keys_of(routing_key: str, headers: dict | None) -> tuple[str, ...]:
-    """The message's routing keys: the publish key, then CC, then BCC (sender-selected)."""
-    if not headers:
-        return (routing_key,)
-    return (routing_key, *_keys(headers, "CC"), *_keys(headers, "BCC"))
-
-
-def death_keys_of(routing_key: str, headers: dict | None) -> tuple[str, ...]:
-    """The keys x-death records: the publish key and CC, never BCC."""
-    return (routing_key, *_keys(headers, "CC"))

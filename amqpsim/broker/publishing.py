@@ -16,7 +16,8 @@ from .core import BrokerCore
 from .errors import AMQPError, ChannelError, ConnectionError_, not_found_exchange, x_res
 from .message import EMPTY_PROPERTIES, Entry, Message, Properties
 from .message import Returned as BasicReturn
-from .publish import PublishOutcome, check_expiration, death_keys_of, routing_keys_of
+from .property_checks import check_user_id, sender_selected
+from .publish import PublishOutcome, check_expiration
 
 #: the kind of a per-message record, read once (an enum member costs ~0.14 us a lookup)
 _PUBLISH = EventKind.PUBLISH
@@ -43,14 +44,17 @@ class PublishMethods(BrokerCore):
             if x.internal:
                 raise ChannelError(403, f"cannot publish to internal {x_res(exchange)}")
             props = properties if properties is not None else EMPTY_PROPERTIES
+            if props.user_id is not None:
+                check_user_id(props, ch.connection.user)
             ttl_ms = None if props.expiration is None else check_expiration(props.expiration)
+            if props.headers:
+                props, rks, death_keys = sender_selected(routing_key, props)
+            else:
+                rks = death_keys = (routing_key,)
             if isinstance(body, str):
                 body = body.encode()
             self.msg_ids += 1
-            headers = props.headers
-            rks = (routing_key,) if not headers else routing_keys_of(routing_key, headers)
-            msg = Message(self.msg_ids, exchange, routing_key, body, props, now, rks,
-                          rks if len(rks) == 1 else death_keys_of(routing_key, headers), logical_id)
+            msg = Message(self.msg_ids, exchange, routing_key, body, props, now, rks, death_keys, logical_id)
             if ch.tx_mode:
                 ch.tx_publishes.append((msg, ttl_ms, mandatory))
                 return PublishOutcome(msg.id, 0, (), pending=True)

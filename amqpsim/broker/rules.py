@@ -26,6 +26,8 @@ failure (:func:`queue_refusals` lists them all, first first):
    541 INTERNAL_ERROR, a connection error, and no queue.
 
 All refusals are 406 PRECONDITION_FAILED channel errors unless marked otherwise.
+Where a string is expected only a longstr will do: pika sends ``bytes`` as the
+field type ``binary``, refused everywhere (conformance case ``bytes_are_binary_not_strings``).
 A redeclare of an existing queue is only compared, not validated (see
 :func:`.args.equivalence_args`). The value checks themselves are in :mod:`.arg_checks`,
 the exchange rules at the end of this module, the policy keys in :mod:`.policy_rules`.
@@ -44,6 +46,7 @@ from .arg_checks import (
     boolean,
     dlx_routing_key,
     expires,
+    integer,
     max_age,
     max_priority,
     message_ttl,
@@ -59,8 +62,8 @@ from .exchanges import TYPES as _EXCHANGE_CLASSES
 from .validate import amqp_type
 
 __all__ = [
-    "ARGUMENT_RULES", "DEFAULT_EXCHANGE", "EXCHANGE_TYPES", "KNOWN_ARGUMENTS", "MAX_TTL", "OVERFLOW_MODES",
-    "QUEUE_TYPES", "ArgRule", "QueueType", "Refusal", "exchange_refusals", "queue_refusals",
+    "ARGUMENT_RULES", "CONSUMER_ARGUMENT_RULES", "DEFAULT_EXCHANGE", "EXCHANGE_TYPES", "KNOWN_ARGUMENTS", "MAX_TTL", "OVERFLOW_MODES",
+    "QUEUE_TYPES", "ArgRule", "QueueType", "Refusal", "consume_crash", "consume_refusals", "exchange_refusals", "queue_refusals",
     "queue_type_name", "reserved_name",
 ]
 
@@ -91,6 +94,8 @@ class QueueType:
     arguments: frozenset[str]
     replicated: bool
     simulated: bool
+    #: the basic.consume arguments it accepts (3.10's ``consumer_arguments`` capability)
+    consumer_arguments: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,19 +170,28 @@ _SHARED = ("x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-lette
 QUEUE_TYPES: dict[str, QueueType] = {t.name: t for t in (
     QueueType("classic", "rabbit_classic_queue", frozenset((
         *_SHARED, "x-max-priority", "x-queue-mode", "x-queue-version", "x-queue-master-locator")),
-        replicated=False, simulated=True),
+        replicated=False, simulated=True,
+        consumer_arguments=frozenset(("x-cancel-on-ha-failover", "x-priority", "x-credit"))),
     QueueType("quorum", "rabbit_quorum_queue", frozenset((
         *_SHARED, "x-dead-letter-strategy", "x-max-in-memory-length", "x-max-in-memory-bytes",
         "x-quorum-initial-group-size", "x-delivery-limit", "x-queue-leader-locator")),
-        replicated=True, simulated=True),
+        replicated=True, simulated=True, consumer_arguments=frozenset(("x-priority", "x-credit"))),
     QueueType("stream", "rabbit_stream_queue", frozenset((
         "x-max-length-bytes", "x-queue-type", "x-max-age", "x-stream-max-segment-size-bytes",
         "x-initial-cluster-size", "x-queue-leader-locator")),
-        replicated=True, simulated=False),
+        replicated=True, simulated=False, consumer_arguments=frozenset(("x-stream-offset", "x-credit"))),
 )}
 
 #: arguments some queue type accepts; any other argument is ignored by RabbitMQ
 KNOWN_ARGUMENTS = frozenset().union(*(t.arguments for t in QUEUE_TYPES.values()))
+
+#: the value-checked basic.consume arguments, in RabbitMQ 3.10.8's checking order
+CONSUMER_ARGUMENT_RULES: dict[str, ArgRule] = {r.key: r for r in (
+    _rule("x-priority", integer),
+    _rule("x-cancel-on-ha-failover", boolean),
+)}
+#: consumer arguments some queue type accepts; any other is ignored
+KNOWN_CONSUMER_ARGUMENTS = frozenset().union(*(t.consumer_arguments for t in QUEUE_TYPES.values()))
 
 
 def queue_type_name(arguments: Mapping[str, Any]) -> str:
@@ -206,7 +220,7 @@ def queue_refusals(name: str, durable: bool, exclusive: bool, auto_delete: bool,
         return ("arguments", key)
 
     dlx = arguments.get("x-dead-letter-exchange", "")
-    if not isinstance(dlx, str | bytes):
+    if not isinstance(dlx, str):
         out.append(Refusal(406, f"invalid type '{amqp_type(dlx)}' for arg 'x-dead-letter-exchange' "
                                 f"in {res}", arg("x-dead-letter-exchange")))
     if (bad := ARGUMENT_RULES["x-queue-type"].check(arguments.get("x-queue-type", "classic"),
@@ -234,6 +248,51 @@ def queue_refusals(name: str, durable: bool, exclusive: bool, auto_delete: bool,
     return out
 
 
+def consume_refusals(queue: str, queue_type: str, arguments: Mapping[str, Any]) -> list[Refusal]:
+    """What RabbitMQ 3.10.8 refuses in a basic.consume's arguments, first first.
+
+    After the queue's existence (404) and exclusive-owner (405) checks, and before
+    anything else about the consumer (403 "in exclusive use"):
+
+    1. The arguments the queue's type accepts are value-checked in
+       :data:`CONSUMER_ARGUMENT_RULES` order, whatever the client's order:
+       ``x-priority`` must be an integer of *any* size (``2**63 - 1`` and ``-2**31``
+       are fine: consumer priorities have no range), ``x-cancel-on-ha-failover`` a
+       boolean (``{unacceptable_type,longstr}``).
+    2. An argument only another queue type accepts is refused in the client's order,
+       whatever its value: ``x-stream-offset`` on a classic or quorum queue,
+       ``x-cancel-on-ha-failover`` on a quorum queue ("... of queue type
+       rabbit_quorum_queue").
+    3. Anything else (``x-foo``, ``X-Priority``) is ignored.
+
+    ``x-credit`` is not checked here: see :func:`consume_crash`. Conformance cases
+    ``consume_argument_checks`` and ``consume_argument_crash_and_order``.
+    """
+    res, out = q_res(queue), []
+    qtype = QUEUE_TYPES[queue_type]
+    for key, rule in CONSUMER_ARGUMENT_RULES.items():
+        if key in arguments and key in qtype.consumer_arguments:
+            verdict = rule.check(arguments[key], arguments)
+            if verdict is not None:
+                out.append(Refusal(406, f"invalid arg '{key}' for {res}: {verdict}", ("arguments", key)))
+    out += [Refusal(406, f"invalid arg '{key}' for {res} of queue type {qtype.module}", ("arguments", key))
+            for key in arguments if key in KNOWN_CONSUMER_ARGUMENTS and key not in qtype.consumer_arguments]
+    return out
+
+
+def consume_crash(arguments: Mapping[str, Any]) -> Refusal | None:
+    """An ``x-credit`` that is not a table crashes RabbitMQ 3.10.8's queue process.
+
+    541 INTERNAL_ERROR and the *connection* closes (a ``case_clause`` in
+    ``rabbit_queue_consumers:parse_credit_args``); it happens after the "in
+    exclusive use" check (403). A table is accepted whatever it holds (pika's
+    integers are never the ``long`` type the credit mode wants), and changes nothing.
+    """
+    if "x-credit" in arguments and not isinstance(arguments["x-credit"], dict):
+        return Refusal(541, "", ("arguments", "x-credit"), hard=True)
+    return None
+
+
 # ------------------------------------------------------------------ exchanges
 DEFAULT_EXCHANGE = "operation not permitted on the default exchange"
 
@@ -258,7 +317,7 @@ def exchange_refusals(name: str, exchange_type: str, arguments: Mapping[str, Any
         if (reserved := reserved_name("exchange", name)) is not None:
             out.append(reserved)
         ae = arguments.get("alternate-exchange", "")
-        if not isinstance(ae, str | bytes):
+        if not isinstance(ae, str):
             out.append(Refusal(406, f"invalid type '{amqp_type(ae)}' for arg 'alternate-exchange' "
                                     f"in {x_res(name)}", ("arguments", "alternate-exchange")))
     return out

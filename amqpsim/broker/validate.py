@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
 from typing import Any
 
 from .errors import ChannelError
 
 
 def amqp_type(v: Any) -> str:
-    """The AMQP field type pika encodes a Python value as (RabbitMQ's names)."""
+    """The AMQP field type pika encodes a Python value as (RabbitMQ's names).
+
+    ``bytes`` go out as 'x', which RabbitMQ calls ``binary`` (and never takes
+    for a string: conformance case ``bytes_are_binary_not_strings``).
+    """
     if isinstance(v, bool):
         return "bool"
     if isinstance(v, int):
-        return "signedint" if -(2**31) <= v < 2**31 else "long"
+        return "long" if type(v).__name__ == "long" or not -(2**31) <= v < 2**31 else "signedint"
     if isinstance(v, float):
         return "double"
-    if isinstance(v, str | bytes):
+    if isinstance(v, str):
         return "longstr"
+    if isinstance(v, bytes):
+        return "binary"
+    if isinstance(v, decimal.Decimal):
+        return "decimal"
+    if isinstance(v, datetime.datetime):
+        return "timestamp"
     if isinstance(v, dict):
         return "table"
     if isinstance(v, list | tuple):

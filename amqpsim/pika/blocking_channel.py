@@ -54,6 +54,7 @@ class BlockingChannel(ChannelFrames, ConsumingMixin, TopologyMixin):
         self._puback_return: ReturnedMessage | None = None
         self._return_callbacks: list[Callable] = []
         self._cancel_callbacks: list[Callable] = []
+        self._unsent_consumers: dict[str, bool] = {}  # see ConsumingMixin._basic_consume_impl
 
     def _open(self) -> None:
         def open_() -> Any:
@@ -123,6 +124,7 @@ class BlockingChannel(ChannelFrames, ConsumingMixin, TopologyMixin):
         ``flush=False``: send without first processing the frames that have arrived."""
         if not opening:
             self._raise_if_not_open()
+        wire.marshal(method)
         conn = self._connection
         if reply is not None:
             conn._wait_outbox()
@@ -158,6 +160,7 @@ class BlockingChannel(ChannelFrames, ConsumingMixin, TopologyMixin):
         self._raise_if_not_open()
         try:
             self._cancel_all_consumers()
+            self._cancel_unsent_consumers()
             self._call(spec.Channel.Close(reply_code, reply_text, 0, 0),
                        lambda: self._broker.channel_close(self._world.now, self._bch),
                        lambda _: spec.Channel.CloseOk())
@@ -185,9 +188,9 @@ class BlockingChannel(ChannelFrames, ConsumingMixin, TopologyMixin):
         nack or ``UnroutableError`` for a returned mandatory message, as pika does."""
         self._raise_if_not_open()
         body = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+        method = wire.marshal(spec.Basic.Publish(exchange=exchange, routing_key=routing_key, mandatory=mandatory))
         props = wire.to_broker(properties)
         broker, w = self._broker, self._world
-        method = spec.Basic.Publish(exchange=exchange, routing_key=routing_key, mandatory=mandatory)
         if self._delivery_confirmation:
             self._confirm_result = None
         conn = self._connection

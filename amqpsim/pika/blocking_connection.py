@@ -89,10 +89,13 @@ class BlockingConnection(ConnectionIO):
         else:
             raise exceptions.AMQPConnectionError(ConnectionRefusedError(111, "Connection refused"))
         actor = (params.client_properties or {}).get("connection_name")
+        user = getattr(params.credentials, "username", None)
         try:
             conn = broker.connection_open(w.now, actor)
         except ConnectionError_ as exc:
             raise exceptions.AMQPConnectionError(ConnectionRefusedError(111, "Connection refused")) from exc
+        if user:
+            conn.user = user  # the authenticated user (checked below): a user_id property must name it
         self._broker, self._conn, self._params = broker, conn, params
         self._channel_max = min(params.channel_max or SERVER_CHANNEL_MAX, SERVER_CHANNEL_MAX)
         self._emit("S>C", spec.Connection.Start(), 0)

@@ -74,6 +74,7 @@ class ChannelFrames:
         self._connection._receive("cancel", self._number, tag)
 
     def _hook_close(self, code: int, text: str) -> None:
+        text = wire.reply_text(text)
         self._connection._emit("S>C", spec.Channel.Close(code, text, 0, 0), self._number)
         self._connection._receive("close", self._number, code, text)
 

@@ -33,6 +33,7 @@ class ConsumingMixin:
     _queue_consumer_generator: QueueConsumerGeneratorInfo | None
     _pending_events: deque
     _cancel_callbacks: list[Callable]
+    _unsent_consumers: dict[str, bool]  # tag -> close() has tried to cancel it
     _number: int
     _connection: Any
     _world: Any
@@ -71,16 +72,20 @@ class ConsumingMixin:
                             arguments: dict | None = None, on_message_callback: Callable | None = None,
                             alternate_event_sink: Callable | None = None) -> str:
         self._raise_if_not_open()
-        arguments = wire.encode(arguments) or {}
         tag = consumer_tag or self._generate_consumer_tag()
-        if tag in self._consumer_infos:
+        if tag in self._consumer_infos or tag in self._unsent_consumers:
             raise exceptions.DuplicateConsumerTag(tag)
         self._consumer_infos[tag] = ConsumerInfo(tag, auto_ack, on_message_callback, alternate_event_sink)
         try:
-            self._call(spec.Basic.Consume(queue=queue, consumer_tag=tag, no_ack=auto_ack, exclusive=exclusive,
-                                          arguments=arguments),
-                       lambda: self._broker.basic_consume(self._world.now, self._bch, queue, tag, auto_ack,
-                                                          exclusive, arguments),
+            try:
+                encoded = wire.encode(arguments) or {}
+                method = wire.marshal(spec.Basic.Consume(queue=queue, consumer_tag=tag, no_ack=auto_ack,
+                                                         exclusive=exclusive, arguments=encoded))
+            except Exception:
+                self._unsent_consumers[tag] = False
+                raise
+            self._call(method, lambda: self._broker.basic_consume(self._world.now, self._bch, queue, tag, auto_ack,
+                                                                  exclusive, encoded),
                        lambda t: spec.Basic.ConsumeOk(t))
         except Exception:
             if tag in self._consumer_infos:
@@ -91,6 +96,21 @@ class ConsumingMixin:
         if info is not None and info.setting_up:
             info.state = ConsumerInfo.ACTIVE
         return tag
+
+    def _cancel_unsent_consumers(self) -> None:
+        """What pika's channel close does with the consumers whose Basic.Consume failed to encode.
+
+        pika registers a consumer before it encodes Basic.Consume; when that fails (a
+        consumer tag over 255 bytes, an argument it cannot encode) the tag stays taken
+        on the channel (``DuplicateConsumerTag`` for ever after), and ``close()`` sends
+        a Basic.Cancel for it. For a tag too long that fails in turn: the first
+        ``close()`` raises ``ShortStringTooLong`` and leaves the channel open, the
+        second closes it (conformance case ``short_string_limits``).
+        """
+        for tag, cancelling in list(self._unsent_consumers.items()):
+            if not cancelling:
+                self._unsent_consumers[tag] = True
+                wire.marshal(spec.Basic.Cancel(consumer_tag=tag))
 
     def basic_cancel(self, consumer_tag: str) -> list[tuple[Any, Any, bytes]]:
         """Cancel a consumer. Messages already received but not yet dispatched are rejected

@@ -211,7 +211,9 @@ class ReentrancyError(Exception):
 
 
 class ShortStringTooLong(AMQPError):
-    pass
+    def __repr__(self) -> str:
+        return "%s: AMQP Short String can contain up to 255 bytes: %.300s" % (  # noqa: UP031 - pika's
+            self.__class__.__name__, self.args[0])
 
 
 class DuplicateGetOkCallback(ChannelError):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..trace.events import Frame
 from . import exceptions, frame, spec
-from .wire import method_name
+from .wire import method_name, reply_text
 
 if TYPE_CHECKING:
     from .blocking_channel import BlockingChannel
@@ -83,6 +83,7 @@ class ConnectionIO:
         self._incoming.append(frame_)
 
     def _on_broker_close(self, code: int, text: str) -> None:
+        text = reply_text(text)
         self._emit("S>C", spec.Connection.Close(code, text, 0, 0), 0)
         self._receive("conn_close", 0, code, text)
 

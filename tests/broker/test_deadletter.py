@@ -161,3 +161,36 @@ def test_delivery_limit_reason(w: World) -> None:
     w.basic_nack(w.get("qq").delivery_tag)
     w.basic_nack(w.get("qq").delivery_tag)
     assert w.get("dlq").properties.headers["x-death"][0]["reason"] == "delivery_limit"
+
+
+def test_without_routing_key_the_dlx_routes_by_bcc_too(w: World) -> None:
+    """3.10.8 keeps the message's routing keys, BCC ones included (conformance: dead_letter_cc_bcc)."""
+    w.exchange_declare("dlx", "direct")
+    for k in ("src", "b", "c", "d"):
+        w.declare("dl-" + k)
+        w.queue_bind("dl-" + k, "dlx", k)
+    w.declare("src", arguments=DLX)
+    w.pub("src", headers={"CC": ["b", b"d", 5], "BCC": ["c"]})
+    w.basic_reject(w.get("src").delivery_tag, requeue=False)
+    assert [w.count("dl-" + k) for k in ("src", "b", "c", "d")] == [1, 1, 1, 0]
+    h = w.get("dl-c").properties.headers
+    assert "BCC" not in h and h["CC"] == ["b", b"d", 5]
+    assert h["x-death"][0]["routing-keys"] == ["src", "b"]
+
+
+def test_x_death_older_entries_reversed_at_each_death() -> None:
+    """3.10.8 regroups x-death with a prepending fold (conformance: x_death_order)."""
+    from amqpsim.broker.deadletter import dead_lettered_message
+    from amqpsim.broker.message import Message, Properties
+
+    when = datetime.datetime(2020, 1, 1)
+    msg = Message(1, "", "t1", b"m", Properties(headers={"z": 1, "a": 2}), routing_keys=("t1",), death_keys=("t1",))
+    for q in ("t1", "t2", "t3"):
+        msg = dead_lettered_message(msg, q, "expired", "", None, when)
+    h = msg.properties.headers
+    assert [d["queue"] for d in h["x-death"]] == ["t3", "t1", "t2"]
+    assert list(h) == ["a", "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason", "z"]
+    assert list(h["x-death"][1]) == ["count", "reason", "queue", "time", "exchange", "routing-keys"]  # the first
+    assert list(h["x-death"][0]) == ["count", "exchange", "queue", "reason", "routing-keys", "time"]  # sorted
+    msg = dead_lettered_message(msg, "t2", "expired", "", None, when)
+    assert [(d["queue"], d["count"]) for d in msg.properties.headers["x-death"]] == [("t2", 2), ("t1", 1), ("t3", 1)]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+
 import pytest
 from broker_helpers import World, delivered, events, refused
 
@@ -182,6 +185,24 @@ def test_headers_value_types(w: World) -> None:
     assert routed(w, "h", "", headers={"a": True}) == ["bool"]
     assert routed(w, "h", "", headers={"a": 2**40}) == ["long"]
     assert routed(w, "h", "", headers={"a": 1.0}) == ["int"]  # 3.10 compares with ==
+
+
+def test_headers_values_compare_as_erlang_terms(w: World) -> None:
+    """conformance: headers_exchange_value_types"""
+    w.exchange_declare("h", "headers")
+    hq(w, "ts", {"a": datetime.datetime(1970, 1, 1, 0, 0, 5)})
+    hq(w, "dec", {"a": decimal.Decimal("1.50")})
+    hq(w, "arr", {"a": ["x"]})
+    hq(w, "tab", {"a": {"k": 1, "j": 2}})
+    hq(w, "empty", {"a": []})
+    assert routed(w, "h", "", headers={"a": 5}) == ["ts"]
+    assert routed(w, "h", "", headers={"a": decimal.Decimal("1.5")}) == ["dec"]
+    assert routed(w, "h", "", headers={"a": decimal.Decimal("1")}) == []
+    assert routed(w, "h", "", headers={"a": [b"x"]}) == []
+    assert routed(w, "h", "", headers={"a": ["x"]}) == ["arr"]
+    assert routed(w, "h", "", headers={"a": {"j": 2, "k": 1}}) == []
+    assert routed(w, "h", "", headers={"a": {}}) == ["empty"]
+    assert routed(w, "h", "", headers={"a": b"x"}) == []
 
 
 def test_headers_4x_compares_exactly(w4: World) -> None:

@@ -171,3 +171,31 @@ def test_a_publish_without_outcome_does_the_same_and_returns_none(w: World) -> N
     assert w.broker.queues["full"].message_count() == 1
     out = w.pub("full")  # and asked for, the outcome is there
     assert out.refused == ["full"] and out.confirm == "nack" and out.seq == 3
+
+
+def test_cc_and_bcc_must_be_arrays_cc_first(w: World) -> None:
+    """conformance: cc_bcc_header_forms"""
+    for headers, detail in (({"CC": "b"}, '"CC",longstr'), ({"BCC": b"c"}, '"BCC",binary'),
+                            ({"BCC": 1, "CC": None}, '"CC",void')):
+        text = refused(w, 406, "pub", "q", headers=headers)
+        assert text == f"PRECONDITION_FAILED - invalid message: {{unacceptable_type_in_header,{detail}}}"
+
+
+def test_only_string_items_route_and_bcc_is_stripped_at_once(w: World) -> None:
+    for q in ("a", "b", "c"):
+        w.declare(q)
+    out = w.pub("a", headers={"CC": [b"b", 1, "c"], "BCC": ["b"]}, mandatory=True)
+    assert out.queues == ("a", "c", "b")
+    w.pub("nowhere", headers={"BCC": ["x"]}, mandatory=True)
+    [ret] = inbox(w.ch, "return")
+    assert ret.properties.headers == {}
+
+
+def test_user_id_must_be_the_connections_user(w: World) -> None:
+    """conformance: user_id_checked (checked before the expiration)"""
+    w.declare("q")
+    assert w.pub("q", user_id="guest").queues == ("q",)
+    text = refused(w, 406, "pub", "q", user_id="bob", expiration="abc")
+    assert text == "PRECONDITION_FAILED - user_id property set to 'bob' but authenticated user was 'guest'"
+    w.conn.user = "bob"
+    assert w.pub("q", user_id="bob").queues == ("q",)

@@ -11,7 +11,13 @@ import pytest
 from broker_helpers import World, refused
 
 from amqpsim.broker.policy_rules import PolicyError, policy_error, policy_refusals
-from amqpsim.broker.rules import KNOWN_ARGUMENTS, QUEUE_TYPES, queue_refusals
+from amqpsim.broker.rules import (
+    KNOWN_ARGUMENTS,
+    QUEUE_TYPES,
+    consume_crash,
+    consume_refusals,
+    queue_refusals,
+)
 
 QQ = {"x-queue-type": "quorum"}
 RES = "for queue 'q' in vhost '/'"
@@ -185,3 +191,52 @@ def test_policy_apply_to_and_pattern_are_reported_after_the_definition(w: World)
     assert str(info.value).splitlines()[4].startswith("pattern should be regular expression but is invalid")
     assert w.broker.topology.policies == {}
     assert policy_refusals(".*", {"max-length": 1}, "quorum_queues", version="4.3") == []
+
+
+# ------------------------------------------------------------------ basic.consume arguments
+# (conformance cases consume_argument_checks and consume_argument_crash_and_order)
+
+
+@pytest.mark.parametrize("qtype,args,detail", [
+    ("classic", {"x-priority": "high"}, f"invalid arg 'x-priority' {RES}: \"expected integer, got longstr\""),
+    ("classic", {"x-priority": b"1"}, f"invalid arg 'x-priority' {RES}: \"expected integer, got binary\""),
+    ("quorum", {"x-priority": None}, f"invalid arg 'x-priority' {RES}: \"expected integer, got void\""),
+    ("classic", {"x-cancel-on-ha-failover": 1},
+     f"invalid arg 'x-cancel-on-ha-failover' {RES}: {{unacceptable_type,signedint}}"),
+    # values first, in RabbitMQ's order; then the other types' arguments, in the client's order
+    ("classic", {"x-cancel-on-ha-failover": "y", "x-priority": "x"},
+     f"invalid arg 'x-priority' {RES}: \"expected integer, got longstr\""),
+    ("classic", {"x-stream-offset": 1, "x-cancel-on-ha-failover": "y"},
+     f"invalid arg 'x-cancel-on-ha-failover' {RES}: {{unacceptable_type,longstr}}"),
+    ("quorum", {"x-cancel-on-ha-failover": True, "x-stream-offset": 1},
+     f"invalid arg 'x-cancel-on-ha-failover' {RES} of queue type rabbit_quorum_queue"),
+    ("classic", {"x-stream-offset": "first"}, f"invalid arg 'x-stream-offset' {RES} of queue type rabbit_classic_queue"),
+])
+def test_consume_refusals(qtype: str, args: dict, detail: str) -> None:
+    assert consume_refusals("q", qtype, args)[0].detail == detail
+
+
+def test_consume_arguments_accepted() -> None:
+    for args in ({"x-priority": 2**63 - 1}, {"x-priority": -2**31}, {"x-cancel-on-ha-failover": False},
+                 {"x-credit": {"credit": "a"}}, {"x-foo": 1, "X-Priority": "high"}):
+        assert consume_refusals("q", "classic", args) == [], args
+        assert consume_crash(args) is None
+
+
+def test_consume_crash_order(w: World) -> None:
+    """A non-table x-credit: 541 and the connection closes, but after 'in exclusive use'."""
+    w.declare("q")
+    w.declare("busy")
+    w.basic_consume("busy", "t", exclusive=True, ch=w.channel())
+    assert refused(w, 403, "basic_consume", "busy", arguments={"x-credit": 5}).endswith("in exclusive use")
+    assert refused(w, 406, "basic_consume", "busy", arguments={"x-priority": "x"}).startswith("PRECONDITION")
+    assert refused(w, 541, "basic_consume", "q", arguments={"x-credit": None}) == "INTERNAL_ERROR"
+
+
+def test_bytes_are_binary_never_a_string() -> None:
+    """pika sends bytes as 'x' (binary): refused wherever a string is expected."""
+    assert first({"x-dead-letter-exchange": b""}) == (
+        "invalid type 'binary' for arg 'x-dead-letter-exchange' in queue 'q' in vhost '/'")
+    assert first({"x-overflow": b"reject-publish"}) == f"invalid arg 'x-overflow' {RES}: {{unacceptable_type,binary}}"
+    assert first({"x-max-length": b"5"}) == f"invalid arg 'x-max-length' {RES}: \"expected integer, got binary\""
+    assert queue_refusals("q", True, False, False, {"x-foo": b"bar"}) == []

@@ -16,6 +16,8 @@ anything that another connection/channel or a timer produced.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import re
 import uuid
 from collections.abc import Callable
@@ -1798,3 +1800,485 @@ def case_login_refused_for_a_wrong_password_or_an_unknown_user(pika, params, ns)
         except Exception as exc:  # noqa: BLE001 - the class and text are the outcome
             out.append([type(exc).__name__, str(exc.args[0])])
     return {"attempts": out}
+# =========================================================================== arguments, headers, properties
+# Issue 13: what RabbitMQ 3.10.8 checks in consumer arguments, CC/BCC, x-death, header
+# values, field tables, short strings and user_id.
+
+
+def _consumes(env, conn, queue, **arguments_by_label):
+    """One basic.consume per label on its own channel of ``conn``: 'consuming' or the error."""
+    def op(args):
+        return lambda c: c.basic_consume(queue, lambda *a: None, arguments=args) and "consuming"
+    return env.each(conn, **{label: op(args) for label, args in arguments_by_label.items()})
+
+
+@case
+def case_consume_argument_checks(pika, params, ns):
+    """x-priority must be an integer (any size); x-cancel-on-ha-failover a boolean, classic only;
+    x-stream-offset is for streams; unknown arguments are ignored; value checks come first."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        qq = env.queue(ch, "qq", durable=True, arguments={"x-queue-type": "quorum"})
+        out = {"classic": _consumes(
+            env, conn, q,
+            priority_string={"x-priority": "high"},
+            priority_bytes={"x-priority": b"10"},
+            priority_bool={"x-priority": True},
+            priority_void={"x-priority": None},
+            priority_decimal={"x-priority": decimal.Decimal("1.5")},
+            priority_array={"x-priority": [1]},
+            priority_table={"x-priority": {"p": 1}},
+            priority_timestamp={"x-priority": datetime.datetime(2020, 1, 1)},
+            priority_huge={"x-priority": 2**63 - 1},
+            priority_negative={"x-priority": -2**31},
+            ha_failover_string={"x-cancel-on-ha-failover": "yes"},
+            ha_failover_int={"x-cancel-on-ha-failover": 1},
+            ha_failover_bool={"x-cancel-on-ha-failover": True},
+            stream_offset={"x-stream-offset": "first"},
+            credit_table={"x-credit": {"credit": 1, "drain": False}},
+            credit_table_any_content={"x-credit": {"credit": "a"}},
+            unknown={"x-foo": 1, "bar": "baz", "X-Priority": "high"},
+            value_checks_in_fixed_order={"x-cancel-on-ha-failover": "yes", "x-priority": "high"},
+            value_before_type={"x-stream-offset": 1, "x-priority": "high"},
+            type_after_value={"x-stream-offset": 1, "x-cancel-on-ha-failover": "yes"},
+        )}
+        out["quorum"] = _consumes(
+            env, conn, qq,
+            priority_string={"x-priority": "high"},
+            priority_huge={"x-priority": 2**40},
+            ha_failover_bool={"x-cancel-on-ha-failover": True},
+            ha_failover_string={"x-cancel-on-ha-failover": "yes"},
+            stream_offset={"x-stream-offset": 5},
+            types_in_client_order={"x-stream-offset": 5, "x-cancel-on-ha-failover": True},
+            types_in_client_order_2={"x-cancel-on-ha-failover": True, "x-stream-offset": 5},
+            value_before_type={"x-cancel-on-ha-failover": True, "x-priority": "x"},
+        )
+        out["missing_queue_first"] = _consumes(env, conn, env.name("nope"),
+                                               m={"x-priority": "high"})["m"]
+        return out
+
+
+@case
+def case_consume_argument_crash_and_order(pika, params, ns):
+    """A non-table x-credit crashes the channel (541, connection closed), but only after the
+    queue's exclusive-use check (403), which itself comes after the argument checks (406)."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        _fill(env, ch, q, ["m1", "m2"])
+        _t, top = consume(ch, q, arguments={"x-priority": 2**40})
+        _t, low = consume(ch, q, arguments={"x-priority": -2**31})
+        conn.sleep(0.1)
+        out = {"huge_priority_first": {"top": bodies(top), "low": bodies(low)}}
+        busy = env.queue(ch, "busy")
+        ch.basic_consume(busy, lambda *a: None, exclusive=True)
+        other = env.connect()
+        out.update(env.each(
+            other,
+            bad_value_before_exclusive_use=lambda c: c.basic_consume(
+                busy, lambda *a: None, arguments={"x-priority": "high"}),
+            exclusive_use_before_credit=lambda c: c.basic_consume(
+                busy, lambda *a: None, arguments={"x-credit": 5}),
+            credit_not_a_table=lambda c: c.basic_consume(
+                q, lambda *a: None, arguments={"x-credit": 5}),
+        ))
+        out["connection_open"] = other.is_open
+        out["crash_void"] = env.each(env.connect(), c=lambda c: c.basic_consume(
+            q, lambda *a: None, arguments={"x-credit": None}))["c"]
+        return out
+
+
+@case
+def case_bytes_are_binary_not_strings(pika, params, ns):
+    """pika sends ``bytes`` as the field type 'x' (binary), which RabbitMQ never takes for a
+    string: every string-valued argument refuses it."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        hx = env.exchange(ch, "hx", "headers")
+        hq = env.queue(ch, "hq")
+        out = _declares(
+            env, conn,
+            max_length={"x-max-length": b"5"},
+            dlx={"x-dead-letter-exchange": b""},
+            dlrk={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": b"k"},
+            queue_type={"x-queue-type": b"classic"},
+            overflow={"x-overflow": b"reject-publish"},
+            queue_mode={"x-queue-mode": b"lazy"},
+            single_active={"x-single-active-consumer": b"true"},
+            custom={"x-foo": b"bar"},
+        )
+        out.update(env.each(
+            conn,
+            alternate_exchange=lambda c: env.exchange(c, "x", arguments={"alternate-exchange": b"ae"}),
+            x_match_bytes=lambda c: c.queue_bind(hq, hx, "", arguments={"x-match": b"any", "a": 1}),
+            x_match_int=lambda c: c.queue_bind(hq, hx, "", arguments={"x-match": 1}),
+            x_match_bool=lambda c: c.queue_bind(hq, hx, "", arguments={"x-match": False}),
+            consume_priority=lambda c: c.basic_consume(hq, lambda *a: None,
+                                                       arguments={"x-priority": b"1"}),
+        ))
+        return out
+
+
+CC_FORMS = {
+    "lists": {"CC": ["b"], "BCC": ["c"], "h": 1},
+    "cc_string": {"CC": "b"},
+    "bcc_string": {"BCC": "c"},
+    "cc_bytes": {"CC": b"b"},
+    "cc_int": {"CC": 1},
+    "cc_void": {"CC": None},
+    "cc_table": {"CC": {"b": 1}},
+    "bcc_void": {"BCC": None},
+    "cc_checked_before_bcc": {"BCC": 1, "CC": "b"},
+    "cc_bytes_items": {"CC": [b"b", "c"]},
+    "bcc_bytes_items": {"BCC": [b"b", "c"]},
+    "cc_empty": {"CC": [], "BCC": []},
+    "cc_mixed_items": {"CC": [1, "b", None, ["c"], True, {"d": 1}]},
+    "lower_case": {"cc": ["b"], "bcc": ["c"]},
+    "duplicates": {"CC": ["a", "b", "b"], "BCC": ["b", "a"]},
+    "only_bcc": {"BCC": ["d"]},
+}
+
+
+@case
+def case_cc_bcc_header_forms(pika, params, ns):
+    """CC/BCC must be arrays; only their longstr items route (bytes items are ignored);
+    anything else is a 406 'invalid message'. BCC is stripped before anyone sees it."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "direct")
+        qs = {k: env.bound_queue(ch, k, x, k) for k in ("a", "b", "c", "d")}
+        out = env.each(conn, **{label: lambda c, label=label, h=h: env.pub_sync(c, x, "a", label, headers=h)
+                                for label, h in CC_FORMS.items()})
+        returned = []
+        ch.add_on_return_callback(lambda _c, m, p, b: returned.append(describe(m, p, b)))
+        env.pub(ch, x, "none", "returned", mandatory=True, headers={"BCC": ["none2"], "CC": ["none3"]})
+        conn.sleep(0.1)
+        out["returned"] = returned
+        out["queues"] = {k: get_all(ch, q, "body", "routing_key", "headers") for k, q in qs.items()}
+        out.update(env.each(
+            conn,
+            expiration_before_cc=lambda c: env.pub_sync(c, x, "a", "m", expiration="abc",
+                                                             headers={"CC": "b"}),
+        ))
+        return out
+
+
+@case
+def case_dead_letter_cc_bcc(pika, params, ns):
+    """Without x-dead-letter-routing-key the DLX routes by *all* the original keys, BCC
+    included; with one, CC is dropped. x-death's routing-keys: the key and the string CCs."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "direct")
+        dlx = env.exchange(ch, "dlx", "direct")
+        dq = {k: env.bound_queue(ch, "dl_" + k, dlx, k) for k in ("a", "b", "c", "d", "z")}
+        keep = env.bound_queue(ch, "keep", x, "a", arguments={"x-dead-letter-exchange": dlx})
+        fixed = env.bound_queue(ch, "fixed", x, "a", arguments={"x-dead-letter-exchange": dlx,
+                                                                "x-dead-letter-routing-key": "z"})
+        env.pub(ch, x, "a", "rejected", headers={"CC": ["b", b"d", 5], "BCC": ["c"], "h": 1})
+        settle(conn)
+        for q in (keep, fixed):
+            ch.basic_reject(ch.basic_get(q)[0].delivery_tag, requeue=False)
+        conn.sleep(0.1)
+        out = {"rejected": {k: get_all(ch, q, "body", "exchange", "routing_key", "headers")
+                            for k, q in dq.items()}}
+        env.pub(ch, x, "a", "expired", expiration="50", headers={"CC": ["b"], "BCC": ["c"]})
+        conn.sleep(0.3)
+        out["expired"] = {k: get_all(ch, q, "body", "routing_key", "headers") for k, q in dq.items()}
+        return out
+
+
+def _death_view(headers):
+    """x-death entries with their keys in wire order (time's value left out, count's type
+    shown: pika reads RabbitMQ's 64-bit count as ``long``), the header order."""
+    headers = headers or {}
+    return {"keys": list(headers),
+            "x-death": [[[k, "T" if k == "time" else typed(v) if k == "count" else v]
+                         for k, v in d.items()] for d in headers.get("x-death", [])]}
+
+
+@case
+def case_x_death_order(pika, params, ns):
+    """x-death after several queues: the newest death first, but the older entries are
+    reversed at each dead-lettering (RabbitMQ regroups them); counts go up in place."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+
+        def to(target, **extra):
+            return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": env.name(target),
+                    **extra}
+
+        # a chain of TTL queues: t1 -> t2 -> t3 -> end
+        env.queue(ch, "end")
+        for i, nxt in ((3, "end"), (2, "t3"), (1, "t2")):
+            env.queue(ch, f"t{i}", arguments=to(nxt, **{"x-message-ttl": 30}))
+        env.pub(ch, "", env.name("t1"), "chain", headers={"z": 1, "a": 2})
+        conn.sleep(0.4)
+        out = {"chain": _death_view(ch.basic_get(env.name("end"), auto_ack=True)[1].headers)}
+
+        # a loop through client rejects: r1 -(reject)-> e2 -(expire)-> r3 -(reject)-> r1 ...
+        r1 = env.queue(ch, "r1", arguments=to("e2"))
+        env.queue(ch, "e2", arguments=to("r3", **{"x-message-ttl": 30}))
+        r3 = env.queue(ch, "r3", arguments=to("r1"))
+        env.pub(ch, "", r1, "loop", expiration="100000", headers={"h": 1, "CC": [env.name("zz")]})
+        seen = []
+        for _ in range(3):
+            for q in (r1, r3):
+                method, props, _b = ch.basic_get(q)
+                seen.append({"from": method.routing_key, **_death_view(props.headers)})
+                ch.basic_reject(method.delivery_tag, requeue=False)
+                conn.sleep(0.25)
+        out["loop"] = seen
+        return out
+
+
+HEADER_VALUE_BINDINGS = {
+    "int1": 1, "big": 2**40, "i32max": 2**31 - 1, "i32over": 2**31, "str1": "1", "bytes1": b"1",
+    "true": True, "false": False, "int0": 0, "dec1": decimal.Decimal("1"),
+    "dec15": decimal.Decimal("1.5"), "dec150": decimal.Decimal("1.50"),
+    "ts5": datetime.datetime(1970, 1, 1, 0, 0, 5), "int5": 5, "void": None,
+    "arr_s": ["a", 1], "arr_b": [b"a", 1], "tab_ab": {"a": 1, "b": 2}, "tab_ba": {"b": 2, "a": 1},
+    "empty_str": "", "empty_arr": [], "empty_tab": {},
+}
+HEADER_VALUE_MESSAGES = {
+    **{k: v for k, v in HEADER_VALUE_BINDINGS.items() if k not in ("dec150",)},
+    "dec10": decimal.Decimal("1.0"), "arr_t": ["a", True], "arr_int_bool": [1],
+    "arr_bool": [True], "nested": {"a": {"b": [1]}},
+}
+
+
+@case
+def case_headers_exchange_value_types(pika, params, ns):
+    """Header values compare as RabbitMQ's Erlang terms: str equals bytes, a timestamp equals
+    the integer of its seconds, a decimal never equals an integer, [] equals {}, and inside
+    arrays and tables the field types and the key order count."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "headers")
+        queues = {}
+        for label, value in HEADER_VALUE_BINDINGS.items():
+            queues[label] = env.queue(ch, label)
+            ch.queue_bind(queues[label], x, "", arguments={"v": value})
+        for label, value in HEADER_VALUE_MESSAGES.items():
+            env.pub(ch, x, "", label, headers={"v": value})
+        env.pub(ch, x, "", "absent", headers={"w": 1})
+        settle(conn)
+        return {label: get_bodies(ch, q) for label, q in queues.items()}
+
+
+@case
+def case_headers_exchange_match_modes(pika, params, ns):
+    """x-match all/any and 3.10's all-with-x/any-with-x (which also test x- arguments)."""
+    bindings = {
+        "all": {"x-match": "all", "a": 1, "b": "2"},
+        "any": {"x-match": "any", "a": 1, "b": "2"},
+        "all_with_x": {"x-match": "all-with-x", "a": 1, "x-k": "v"},
+        "any_with_x": {"x-match": "any-with-x", "x-k": "v", "b": "no"},
+        "all_x_ignored": {"x-match": "all", "a": 1, "x-k": "other"},
+        "any_only_x": {"x-match": "any", "x-k": "v"},
+        "all_with_x_empty": {"x-match": "all-with-x"},
+        "any_with_x_empty": {"x-match": "any-with-x"},
+        "all_void_and_value": {"a": None, "b": "2"},
+        "any_void": {"x-match": "any", "c": None, "zz": 1},
+        "nested_match": {"t": {"k": [1, "s"]}},
+    }
+    messages = {
+        "a1_b2": {"a": 1, "b": "2"}, "a1": {"a": 1}, "b2": {"b": b"2"}, "a1_xk": {"a": 1, "x-k": "v"},
+        "xk": {"x-k": "v"}, "c_void": {"c": None}, "a_void_b2": {"a": None, "b": "2"},
+        "nested": {"t": {"k": [1, "s"]}}, "nested_bytes": {"t": {"k": [1, b"s"]}}, "none": None,
+    }
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        x = env.exchange(ch, "x", "headers")
+        queues = {}
+        for label, args in bindings.items():
+            queues[label] = env.queue(ch, label)
+            ch.queue_bind(queues[label], x, "", arguments=args)
+        for label, headers in messages.items():
+            env.pub(ch, x, "", label, headers=headers)
+        settle(conn)
+        return {label: get_bodies(ch, q) for label, q in queues.items()}
+
+
+def typed(value):
+    """A field-table value with the Python type of every leaf: 'long:2147483648L'."""
+    if isinstance(value, dict):
+        return {str(k): typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed(v) for v in value]
+    return f"{type(value).__name__}:{value!r}"
+
+
+ROUND_TRIP = {
+    "dec_1.50": decimal.Decimal("1.50"), "dec_100": decimal.Decimal("100"),
+    "dec_1E+2": decimal.Decimal("1E+2"), "dec_-0.001": decimal.Decimal("-0.001"),
+    "dec_0.0": decimal.Decimal("0.0"), "dec_int32_max": decimal.Decimal("2147483647"),
+    "dec_1.5E-10": decimal.Decimal("1.5E-10"),
+    "int_0": 0, "int32_min": -2**31, "int32_max": 2**31 - 1, "int32_over": 2**31,
+    "int32_under": -2**31 - 1, "int64_max": 2**63 - 1, "int64_min": -2**63,
+    "true": True, "void": None, "str": "h\u00e9llo", "empty": "", "bytes": b"\x00\xff",
+    "bytes_utf8": b"abc",
+    "ts_naive": datetime.datetime(2020, 1, 2, 3, 4, 5, 678),
+    "ts_plus2": datetime.datetime(2020, 1, 2, 3, 4, 5,
+                                  tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
+    "ts_epoch": datetime.datetime(1970, 1, 1),
+    "array": [1, "a", b"b", None, [2], {"k": decimal.Decimal("0.5")}, 2**40],
+    "table": {"z": 1, "a": {"b": []}}, "bytes_key": {b"k": 1},
+}
+UNENCODABLE = {
+    "float": 1.5, "tuple": (1,), "set": {1}, "nested_float": {"a": [1.0]},
+    "int64_over": 2**63, "int64_under": -2**63 - 1,
+    "dec_1E+10": decimal.Decimal("1E+10"), "dec_int32_over": decimal.Decimal("2147483648"),
+    "dec_1E-300": decimal.Decimal("1E-300"), "dec_nan": decimal.Decimal("NaN"),
+    "ts_before_epoch": datetime.datetime(1969, 12, 31, 23, 59, 59),
+    "key_256": {"k" * 256: 1}, "key_int": {1: 1},
+}
+
+
+def client_error(exc: BaseException) -> dict:
+    """An exception the client raised before sending anything: its class and text."""
+    detail = repr(exc.args[-1]) if type(exc).__name__ == "UnsupportedAMQPFieldException" else str(exc)
+    return {"error": type(exc).__name__, "detail": detail}
+
+
+@case
+def case_field_table_round_trip(pika, params, ns):
+    """What comes back of each field-table value (type and value), and what pika refuses to
+    encode (nothing is sent; the channel stays open)."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        env.pub(ch, "", q, "m", headers=ROUND_TRIP)
+        out = {"round_trip": typed(ch.basic_get(q, auto_ack=True)[1].headers)}
+        refused = {}
+        for label, value in UNENCODABLE.items():
+            headers = value if label.startswith("key") else {"v": value}
+            try:
+                env.pub(ch, "", q, label, headers=headers)
+                refused[label] = "sent"
+            except Exception as exc:  # noqa: BLE001 - struct.error, TypeError, pika's own
+                refused[label] = client_error(exc)
+        out["unencodable"] = refused
+        out["channel_open"] = ch.is_open
+        out["queue"] = counts(ch, q)
+        out["unencodable_argument"] = _client_catch(
+            lambda: ch.queue_declare(env.name("q2"), arguments={"x-foo": 1.5}))
+        return out
+
+
+def _client_catch(fn):
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001
+        return client_error(exc)
+    return "sent"
+
+
+@case
+def case_short_string_limits(pika, params, ns):
+    """Names, routing keys, consumer tags, short-string properties and table keys: at most 255
+    bytes of UTF-8 (pika raises ShortStringTooLong before sending); 255 bytes are accepted."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+        too_long = ns + "\u00e9" * ((256 - len(ns)) // 2 + 1)      # < 256 characters
+        fits = ns + "\u00e9" * ((255 - len(ns)) // 2)
+        fits += "a" * (255 - len(fits.encode()))
+        assert len(too_long) < 256 < len(too_long.encode()) and len(fits.encode()) == 255
+        env._queues.append(fits)
+        env._exchanges.append(fits)
+
+        def ops(name):
+            return dict(
+                queue_declare=lambda c: c.queue_declare(name).method.queue == name,
+                exchange_declare=lambda c: c.exchange_declare(name, "fanout") and "declared",
+                queue_bind=lambda c: c.queue_bind(q, "amq.direct", name) and "bound",
+                publish_routing_key=lambda c: env.pub_sync(c, "amq.direct", name, "m"),
+                publish_exchange=lambda c: env.pub_sync(c, name, "k", "m"),
+                publish_message_id=lambda c: env.pub_sync(c, "", q, "m", message_id=name),
+                publish_header_key=lambda c: env.pub_sync(c, "", q, "m", headers={name: 1}),
+                consumer_tag=lambda c: c.basic_consume(q, lambda *a: None, consumer_tag=name) == name,
+                basic_get=lambda c: c.basic_get(name)[0] is None,
+                queue_purge=lambda c: c.queue_purge(name).method.message_count,
+                queue_unbind=lambda c: c.queue_unbind(q, "amq.direct", name) and "unbound",
+                exchange_bind=lambda c: c.exchange_bind(name, "amq.direct", "k") and "bound",
+                queue_delete=lambda c: c.queue_delete(name).method.message_count,
+                exchange_delete=lambda c: c.exchange_delete(name) and "deleted",
+                argument_key=lambda c: env.queue(c, "a", arguments={name: 1}),
+            )
+
+        def caught(op, c):
+            try:
+                return op(c)
+            except pika.exceptions.ShortStringTooLong as exc:
+                return {"error": "ShortStringTooLong", "bytes": len(exc.args[0]),
+                        "repr": repr(exc)[:60]}
+
+        out = {}
+        for label, name in (("over_255_bytes", too_long), ("255_bytes", fits)):
+            res = {}
+            for op_label, op in ops(name).items():
+                c = conn.channel()
+                res[op_label] = env.catch(caught, op, c)
+                res[op_label + "_then"] = ("open" if c.is_open else "closed") if op_label != "consumer_tag" \
+                    else env.catch(caught, lambda c_: c_.close() or c_.is_open, c)
+                if c.is_open:
+                    c.close()
+            out[label] = res
+        out["long_header_value"] = env.catch(env.pub_sync, ch, "", q, "v", headers={"k": too_long * 9})
+        # pika registers the consumer before it fails to encode the tag: the tag stays taken,
+        # and closing the channel tries to cancel that consumer (and fails, once)
+        tag = "t" * 256
+        c = conn.channel()
+        steps = {"consume": lambda: c.basic_consume(q, lambda *a: None, consumer_tag=tag),
+                 "again": lambda: c.basic_consume(q, lambda *a: None, consumer_tag=tag),
+                 "other_tag": lambda: c.basic_consume(q, lambda *a: None, consumer_tag="ok"),
+                 "cancel": lambda: c.basic_cancel(tag),
+                 "close": lambda: c.close() or c.is_open,
+                 "after_close": lambda: [c.is_open, counts(c, q)["consumers"]],
+                 "consume_after_close": lambda: c.basic_consume(q, lambda *a: None, consumer_tag=tag),
+                 "close_again": lambda: c.close() or c.is_open}
+        out["unsent_consumer_tag"] = {k: env.catch(caught, lambda _c, f=f: f(), None)
+                                      for k, f in steps.items()}
+        # RabbitMQ cuts a reply text over 255 bytes to 252 bytes and '...' (here inside an 'é')
+        out["missing_queue_255_bytes"] = env.stat(conn, fits[:-1] + "b")
+        for label, name in (("exchange_type_over_255_bytes", too_long), ("exchange_type_255_bytes", fits)):
+            out[label] = env.each(env.connect(), t=lambda c, name=name: caught(
+                lambda c_: c_.exchange_declare(env.name("t"), name), c))["t"]
+        out["queue"] = counts(ch, q)
+        return out
+
+
+@case
+def case_user_id_checked(pika, params, ns):
+    """A user_id property must name the connection's user (guest has no impersonator tag);
+    checked after the exchange, before the expiration and the CC header."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        q = env.queue(ch, "q")
+
+        def tx(c):
+            c.tx_select()
+            env.pub(c, "", q, "in-tx", user_id="bob")
+            c.tx_rollback()
+
+        def confirmed(c):
+            c.confirm_delivery()
+            env.pub(c, "", q, "confirmed", user_id="bob")
+
+        out = env.each(
+            conn,
+            same_user=lambda c: env.pub_sync(c, "", q, "guest", user_id="guest"),
+            other_user=lambda c: env.pub_sync(c, "", q, "bob", user_id="bob"),
+            empty=lambda c: env.pub_sync(c, "", q, "empty", user_id=""),
+            case_differs=lambda c: env.pub_sync(c, "", q, "Guest", user_id="Guest"),
+            non_ascii=lambda c: env.pub_sync(c, "", q, "b\u00e9", user_id="b\u00e9"),
+            before_expiration=lambda c: env.pub_sync(c, "", q, "x", user_id="bob", expiration="abc"),
+            before_cc=lambda c: env.pub_sync(c, "", q, "x", user_id="bob", headers={"CC": "x"}),
+            after_missing_exchange=lambda c: env.pub_sync(c, env.name("nope"), "k", "x", user_id="bob"),
+            in_transaction=tx,
+            confirm_mode=confirmed,
+        )
+        out["get"] = get_all(ch, q, "body", "user_id")
+        return out

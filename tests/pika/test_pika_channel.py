@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 
 import pytest
 
@@ -75,6 +76,32 @@ def test_header_values_pika_cannot_encode(ch):
     with pytest.raises(exceptions.UnsupportedAMQPFieldException):
         ch.queue_declare("q", arguments={"x-message-ttl": (1,)})
     assert ch.is_open
+
+
+def test_field_table_limits_as_pika_encodes_them(ch):
+    """conformance: field_table_round_trip"""
+    import struct
+
+    for value, text in ((2**63, "int too large to convert"),
+                        (decimal.Decimal("1E+10"), "'i' format requires -2147483648 <= number <= 2147483647"),
+                        (decimal.Decimal("1E-300"), "ubyte format requires 0 <= number <= 255"),
+                        (datetime.datetime(1969, 12, 31), "int too large to convert")):
+        with pytest.raises(struct.error, match=re.escape(text)):
+            ch.basic_publish("", "q", "x", pika.BasicProperties(headers={"v": value}))
+    with pytest.raises(exceptions.ShortStringTooLong):
+        ch.basic_publish("", "q", "x", pika.BasicProperties(headers={"\u00e9" * 128: 1}))
+    assert ch.is_open
+
+
+def test_long_integers_come_back_as_pika_compat_long(ch):
+    from amqpsim.pika.compat import long
+
+    ch.queue_declare("q")
+    ch.basic_publish("", "q", "x", pika.BasicProperties(headers={
+        "small": 1, "big": 2**31, "marked": long(1), "d": decimal.Decimal("1E+2")}))
+    h = ch.basic_get("q", auto_ack=True)[1].headers
+    assert [type(h[k]).__name__ for k in ("small", "big", "marked")] == ["int", "long", "long"]
+    assert repr(h["big"]) == "2147483648L" and str(h["d"]) == "100"
 
 
 def test_timestamps_come_back_as_utc_datetimes(ch):
@@ -233,3 +260,54 @@ def test_channel_close(conn, ch):
     with pytest.raises(exceptions.ChannelWrongStateError):
         ch.close()
     assert conn.is_open
+
+
+def test_user_id_is_checked_against_the_credentials(monkeypatch):
+    """A user_id property must name the authenticated user (conformance: user_id_checked)."""
+    from amqpsim.pika import blocking_connection
+
+    monkeypatch.setitem(blocking_connection.USERS, "bob", "secret")
+    params = pika.ConnectionParameters(credentials=pika.PlainCredentials("bob", "secret"))
+    with pika.BlockingConnection(params) as conn:
+        ch = conn.channel()
+        ch.queue_declare("q")
+        ch.basic_publish("", "q", "m", pika.BasicProperties(user_id="bob"))
+        assert ch.basic_get("q", auto_ack=True)[1].user_id == "bob"
+        ch.basic_publish("", "q", "m", pika.BasicProperties(user_id="guest"))
+        with pytest.raises(exceptions.ChannelClosedByBroker) as err:
+            ch.queue_declare("q", passive=True)
+        assert err.value.args == (406, "PRECONDITION_FAILED - user_id property set to 'guest' but "
+                                       "authenticated user was 'bob'")
+
+
+def test_short_strings_over_255_bytes_never_leave_the_client(ch):
+    """pika's ShortStringTooLong, before sending; 255 bytes of UTF-8 are fine (conformance:
+    short_string_limits)."""
+    too_long, fits = "\u00e9" * 128, "\u00e9" * 127 + "a"
+    for call in (lambda: ch.queue_declare(too_long), lambda: ch.exchange_declare(too_long),
+                 lambda: ch.basic_publish("", too_long, "m"), lambda: ch.queue_bind("q", "amq.direct", too_long),
+                 lambda: ch.basic_publish("", "q", "m", pika.BasicProperties(message_id=too_long))):
+        with pytest.raises(exceptions.ShortStringTooLong) as err:
+            call()
+        assert err.value.args == (too_long.encode(),)
+        assert ch.is_open
+    assert ch.queue_declare(fits).method.queue == fits
+    with pytest.raises(exceptions.ChannelClosedByBroker) as err:
+        ch.queue_declare(fits[:-1] + "b", passive=True)  # the reply text is cut to 252 bytes and '...'
+    assert err.value.reply_text.endswith("\u00e9...") and len(err.value.reply_text.encode()) == 255
+
+
+def test_a_consumer_tag_too_long_stays_taken(conn):
+    ch = conn.channel()
+    ch.queue_declare("q")
+    tag = "t" * 256
+    with pytest.raises(exceptions.ShortStringTooLong):
+        ch.basic_consume("q", lambda *a: None, consumer_tag=tag)
+    with pytest.raises(exceptions.DuplicateConsumerTag):
+        ch.basic_consume("q", lambda *a: None, consumer_tag=tag)
+    assert ch.basic_cancel(tag) == []
+    with pytest.raises(exceptions.ShortStringTooLong):
+        ch.close()  # pika tries to cancel it
+    assert ch.is_open
+    ch.close()
+    assert ch.is_closed
