@@ -5,7 +5,7 @@ Mixed into :class:`Broker`. Publishing lives in :mod:`.publishing`.
 
 from __future__ import annotations
 
-from ..trace.events import EventKind as K
+from ..trace.events import ConsumerCancelled, ConsumerStarted, QosSet
 from .connection import command
 from .consumer import Channel, Consumer
 from .core import BrokerCore
@@ -26,7 +26,7 @@ class BasicMethods(BrokerCore):
                 q.dispatch(now)
         else:
             ch.prefetch_count = prefetch_count
-        self.emit(now, K.QOS, actor=ch.actor, channel=ch.id, detail=f"prefetch={prefetch_count} global={global_qos}")
+        self.emit(QosSet(now, ch.actor, ch.id, prefetch_count, global_qos))
 
     @command("basic.consume")
     def basic_consume(self, now: float, ch: Channel, queue: str, consumer_tag: str = "",
@@ -45,8 +45,7 @@ class BasicMethods(BrokerCore):
         c = Consumer(tag, ch, q, no_ack=no_ack, prefetch=ch.prefetch_count,
                      priority=int(arguments.get("x-priority", 0)), exclusive=exclusive, arguments=arguments)
         ch.consumers[tag] = c
-        self.emit(now, K.CONSUME, actor=ch.actor, channel=ch.id, queue=q.name, consumer=tag,
-                  detail=f"no_ack={no_ack} prefetch={c.prefetch}")
+        self.emit(ConsumerStarted(now, ch.actor, ch.id, q.name, tag, no_ack, c.prefetch))
         q.add_consumer(now, c)
         return tag
 
@@ -60,8 +59,7 @@ class BasicMethods(BrokerCore):
         """Forget a consumer; ``notify``: the broker cancels it (queue deleted)."""
         ch = c.channel
         ch.consumers.pop(c.tag, None)
-        self.emit(now, K.CANCEL, actor=ch.actor, channel=ch.id, queue=c.queue.name, consumer=c.tag,
-                  detail="broker" if notify else "client")
+        self.emit(ConsumerCancelled(now, ch.actor, ch.id, c.queue.name, c.tag, "broker" if notify else "client"))
         if notify:
             ch.on_cancel(c.tag)
         if not c.queue.deleted:
@@ -98,7 +96,7 @@ class BasicMethods(BrokerCore):
     def basic_recover(self, now: float, ch: Channel, requeue: bool = True) -> None:
         if not requeue:
             raise ConnectionError_(540, "requeue=false")
-        ch.requeue_all(now, "basic.recover")
+        ch.requeue_all(now, "recover")
 
     @command("confirm.select")
     def confirm_select(self, now: float, ch: Channel) -> None:

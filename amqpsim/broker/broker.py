@@ -1,7 +1,7 @@
 """The broker: AMQP 0-9-1 commands with RabbitMQ's semantics, on a clock it is given.
 
 Every command takes ``now`` (simulated seconds) and the client's :class:`Channel`,
-emits events to the injected recorder, and either returns its ``-ok`` result or
+emits event records to the injected sink, and either returns its ``-ok`` result or
 raises :class:`ChannelError` / :class:`ConnectionError_` after closing the channel
 or the connection as RabbitMQ would. Timers (TTL, queue expiry, ack timeout) are
 kept in a heap: the driver asks :meth:`Broker.next_deadline` and calls
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..trace.events import EventKind as K
+from ..trace.events import Blocked, Unblocked
 from .basic_methods import BasicMethods
 from .connection import Connection, ConnectionMethods, command
 from .exchange_methods import ExchangeMethods
@@ -32,7 +32,7 @@ class Broker(ConnectionMethods, ExchangeMethods, QueueMethods, BasicMethods, Pub
 
     ``version`` selects the behaviour profile: ``"3.10"`` (default, the real
     broker CI runs) or a 4.x version such as ``"4.3"`` where the two differ
-    (global QoS, headers-exchange value comparison). The state, the recorder and
+    (global QoS, headers-exchange value comparison). The state, the event sink and
     the timers are set up by :class:`~.core.BrokerCore`.
     """
 
@@ -69,7 +69,7 @@ class Broker(ConnectionMethods, ExchangeMethods, QueueMethods, BasicMethods, Pub
                 if conn.blocked:
                     conn.blocked = False
                     conn.on_blocked(None)
-        self.emit(now, K.BLOCKED if active else K.UNBLOCKED, actor="broker", detail=reason)
+        self.emit(Blocked(now, self.alarm_reason) if active else Unblocked(now))
 
     def reads_publish(self, now: float, conn: Connection) -> bool:
         """Whether the broker reads a publish from ``conn`` now. During an alarm it stops

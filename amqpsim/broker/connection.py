@@ -14,7 +14,14 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..trace.events import EventKind as K
+from ..trace.events import (
+    ChannelClosed,
+    ChannelOpened,
+    ConnectionClosed,
+    ConnectionOpened,
+    ConsumerCancelled,
+    ProtocolError,
+)
 from .consumer import Channel
 from .core import BrokerCore
 from .errors import METHOD_IDS, AMQPError, ConnectionError_
@@ -67,8 +74,8 @@ class ConnectionMethods(BrokerCore):
         if err.method is None:
             err.method = method
             err.class_id, err.method_id = METHOD_IDS.get(method, (0, 0))
-        self.emit(now, K.ERROR, actor=ch.actor, channel=ch.id, reply_code=err.reply_code,
-                  detail=err.reply_text)
+        self.emit(ProtocolError(now, ch.actor, ch.id, err.reply_code, err.reply_text,
+                                "connection" if err.hard else "channel", err.method))
         if err.hard:
             self.close_connection(now, ch.connection, err.reply_code, err.reply_text, by_broker=True)
         else:
@@ -81,7 +88,7 @@ class ConnectionMethods(BrokerCore):
         name = f"conn-{self._conn_seq}"
         conn = Connection(self, name, actor or name)
         self.connections[name] = conn
-        self.emit(now, K.CONNECTION_OPEN, actor=conn.actor, detail=name)
+        self.emit(ConnectionOpened(now, conn.actor, name))
         return conn
 
     def channel_open(self, now: float, conn: Connection, number: int | None = None) -> Channel:
@@ -95,20 +102,21 @@ class ConnectionMethods(BrokerCore):
         ch = Channel(self, conn, number)
         ch.opened_at = now
         conn.channels[number] = ch
-        self.emit(now, K.CHANNEL_OPEN, actor=conn.actor, channel=ch.id)
+        self.emit(ChannelOpened(now, conn.actor, ch.id))
         return ch
 
     def channel_close(self, now: float, ch: Channel) -> None:
         """Client-initiated channel.close."""
-        self._teardown_channel(now, ch, "channel.close")
+        self._teardown_channel(now, ch, 200, "Normal shutdown")
 
     def close_channel_by_broker(self, now: float, ch: Channel, err: AMQPError) -> None:
         if ch.is_open:
-            self._teardown_channel(now, ch, "channel error", code=err.reply_code)
+            self._teardown_channel(now, ch, err.reply_code, err.reply_text)
             ch.on_close(err.reply_code, err.reply_text)
 
-    def _teardown_channel(self, now: float, ch: Channel, why: str, code: int | None = None) -> None:
-        """Cancel the channel's consumers, requeue its unacked messages, forget it.
+    def _teardown_channel(self, now: float, ch: Channel, code: int, text: str) -> None:
+        """Cancel the channel's consumers, requeue its unacked messages, forget it;
+        ``code`` and ``text`` are the close's (200 for a normal close).
 
         As in RabbitMQ the queues first learn that the channel is gone (its consumers
         leave, its deliveries return to their original positions) and only then
@@ -121,16 +129,15 @@ class ConnectionMethods(BrokerCore):
         queues = []
         for c in list(ch.consumers.values()):
             ch.consumers.pop(c.tag, None)
-            self.emit(now, K.CANCEL, actor=ch.actor, channel=ch.id, queue=c.queue.name, consumer=c.tag,
-                      detail="channel closed")
+            self.emit(ConsumerCancelled(now, ch.actor, ch.id, c.queue.name, c.tag, "channel"))
             if c in c.queue.consumers:
                 c.queue.detach_consumer(c)
                 queues.append(c.queue)
-        ch.requeue_all(now, why, dispatch=False)
+        ch.requeue_all(now, "channel_closed", dispatch=False)
         for q in dict.fromkeys(queues):
             if not q.deleted:
                 q.consumers_changed(now)
-        self.emit(now, K.CHANNEL_CLOSE, actor=ch.actor, channel=ch.id, reply_code=code, detail=why)
+        self.emit(ChannelClosed(now, ch.actor, ch.id, code, text))
 
     def close_connection(self, now: float, conn: Connection, code: int = 200,
                          text: str = "Normal shutdown", by_broker: bool = False) -> None:
@@ -138,10 +145,10 @@ class ConnectionMethods(BrokerCore):
             return
         conn.is_open = False
         for ch in list(conn.channels.values()):
-            self._teardown_channel(now, ch, "connection closed", code=code if by_broker else None)
+            self._teardown_channel(now, ch, code, text)
         for q in [q for q in self.queues.values() if q.exclusive_owner is conn]:
-            self.delete_queue(now, q, reason="exclusive owner closed")
+            self.delete_queue(now, q, reason="exclusive")
         self.connections.pop(conn.name, None)
-        self.emit(now, K.CONNECTION_CLOSE, actor=conn.actor, reply_code=code, detail=text)
+        self.emit(ConnectionClosed(now, conn.actor, conn.name, code, text, by_broker))
         if by_broker:
             conn.on_close(code, text)

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..trace.events import EventKind as K
+from ..trace.events import Acked, Delivered, ProtocolError, Settled
 from .errors import ChannelError
 from .message import Delivery, Entry
 
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from .queue import Queue
 
 
-_SETTLE_KINDS = {"basic.ack": K.ACK, "basic.nack": K.NACK, "basic.reject": K.REJECT}
+#: the Settled outcome of each settling method
+_OUTCOMES = {"basic.nack": "nack", "basic.reject": "reject"}
 
 
 class Consumer:
@@ -83,7 +84,8 @@ class Channel:
         self.publish_seq = 0
         self.tx_mode = False
         self.tx_publishes: list[tuple[Any, ...]] = []  # (message, ttl_ms, mandatory) until tx.commit
-        self.tx_settles: list[tuple[str, bool, list[tuple[int, Entry]]]] = []  # (method, requeue, taken)
+        #: (method, requeue, multiple, taken) until tx.commit
+        self.tx_settles: list[tuple[str, bool, bool, list[tuple[int, Entry]]]] = []
         self.last_queue: str | None = None  # queue.declare "" remembers the last name
         self.timeout_armed: float | None = None
         self.opened_at = 0.0  # set by channel.open; the ack-timeout checks tick from here
@@ -101,7 +103,7 @@ class Channel:
     def outstanding(self) -> list[Entry]:
         """Every copy this channel holds: unacked, and settled in an uncommitted transaction."""
         out = list(self.unacked.values())
-        for _method, _requeue, taken in self.tx_settles:
+        for *_, taken in self.tx_settles:
             out += [u for _t, u in taken]
         return out
 
@@ -126,12 +128,11 @@ class Channel:
         ctag = consumer.tag if consumer else None
         d = Delivery(ctag, tag, e.redelivered, msg.exchange, msg.routing_key,
                      props, msg.body, queue.name, msg.id, e.copy, message_count, e)
-        self.broker.recorder.deliver(now, self.actor, msg.id, e.copy, msg.exchange, queue.name, msg.routing_key,
-                                     ctag, tag, "no_ack" if no_ack else None, self.id, e.redelivered)
+        self.broker.emit(Delivered(now, self.actor, self.id, ctag, msg.id, e.copy, queue.name, msg.exchange,
+                                   msg.routing_key, tag, e.redelivered, no_ack))
         if no_ack:
             if self.broker.auto_ack_settles or consumer is None:
-                self.broker.emit(now, K.ACK, actor=self.actor, msg=msg.id, copy=e.copy, queue=queue.name,
-                                 consumer=ctag, delivery_tag=tag, channel=self.id, detail="auto")
+                self.broker.emit(Acked(now, self.actor, self.id, ctag, msg.id, e.copy, queue.name, tag, False, True))
         else:
             queue.unacked += 1
             e.queue = queue
@@ -181,47 +182,54 @@ class Channel:
             return
         taken = self._take(tag, multiple, "basic.ack")
         if self.tx_mode:
-            self.tx_settles.append(("basic.ack", False, taken))
+            self.tx_settles.append(("basic.ack", False, multiple, taken))
         else:
-            self._settle(now, "basic.ack", False, taken)
+            self._settle(now, "basic.ack", False, multiple, taken)
 
     def nack(self, now: float, tag: int, multiple: bool, requeue: bool, method: str = "basic.nack") -> None:
         taken = self._take(tag, multiple, method)
         if self.tx_mode:
-            self.tx_settles.append((method, requeue, taken))
+            self.tx_settles.append((method, requeue, multiple, taken))
         else:
-            self._settle(now, method, requeue, taken)
+            self._settle(now, method, requeue, multiple, taken)
 
-    def _settle(self, now: float, method: str, requeue: bool, taken: list[tuple[int, Entry]]) -> None:
-        emit = self.broker.emit
+    def _settle(self, now: float, method: str, requeue: bool, multiple: bool,
+                taken: list[tuple[int, Entry]]) -> None:
+        """Settle the copies ``taken`` by one basic.ack, basic.nack or basic.reject: an
+        ``Acked`` or a ``Settled`` event each, then what becomes of the nacked copies."""
         if method == "basic.ack" and len(taken) == 1:  # the common case, without the grouping
-            self._ack_one(now, *taken[0])
+            self._ack_one(now, *taken[0], multiple)
             return
-        kind = _SETTLE_KINDS[method]
-        detail = None if method == "basic.ack" else f"requeue={requeue}"
+        emit = self.broker.emit
+        outcome = _OUTCOMES.get(method)
         by_queue: dict[Queue, list[Entry]] = {}
         for t, u in taken:
             self._free(u)
-            emit(now, kind, actor=self.actor, msg=u.msg.id, copy=u.copy, queue=u.queue.name,
-                 consumer=u.consumer.tag if u.consumer else None, delivery_tag=t, channel=self.id, detail=detail)
+            ctag = u.consumer.tag if u.consumer else None
+            if outcome is None:
+                emit(Acked(now, self.actor, self.id, ctag, u.msg.id, u.copy, u.queue.name, t, multiple, False))
+            else:
+                emit(Settled(now, self.actor, self.id, ctag, u.msg.id, u.copy, u.queue.name, t, outcome, requeue,
+                             multiple))
             by_queue.setdefault(u.queue, []).append(u)
         for q, entries in by_queue.items():
-            if method == "basic.ack":
+            if outcome is None:
                 q.unacked -= len(entries)
             elif requeue:
-                q.requeue(now, entries, method)
+                q.requeue(now, entries, "rejected")
             else:
                 q.reject(now, entries)
         self._after_settle(now, dict.fromkeys(by_queue))
 
-    def _ack_one(self, now: float, tag: int, e: Entry) -> None:
+    def _ack_one(self, now: float, tag: int, e: Entry, multiple: bool = False) -> None:
         """Settle one acked delivery: ``_settle`` for a single ack, without the grouping."""
         c = e.consumer
         if c is not None:  # self._free(e), inlined
             c.unacked -= 1
             self.unacked_count -= 1
         q = e.queue
-        self.broker.recorder.ack(now, self.actor, e.msg.id, e.copy, q.name, c.tag if c else None, tag, self.id)
+        self.broker.emit(Acked(now, self.actor, self.id, c.tag if c else None, e.msg.id, e.copy, q.name, tag,
+                               multiple, False))
         q.unacked -= 1
         if self.global_prefetch:
             self._after_settle(now, {q: None})
@@ -230,18 +238,19 @@ class Channel:
 
     def commit_settlements(self, now: float) -> None:
         pending, self.tx_settles = self.tx_settles, []
-        for method, requeue, taken in pending:
-            self._settle(now, method, requeue, taken)
+        for method, requeue, multiple, taken in pending:
+            self._settle(now, method, requeue, multiple, taken)
 
     def rollback_settlements(self) -> None:
         """tx.rollback: the deliveries acked in the transaction are unacked again (not requeued)."""
         pending, self.tx_settles = self.tx_settles, []
-        for _method, _requeue, taken in pending:
+        for *_, taken in pending:
             self.unacked.update(taken)
         self.unacked = dict(sorted(self.unacked.items()))
 
     def requeue_all(self, now: float, why: str, dispatch: bool = True) -> None:
-        """basic.recover(requeue=True), channel close: every unacked copy goes back."""
+        """basic.recover(requeue=True), channel close: every unacked copy goes back
+        (``why``: the Requeued reason, ``recover`` or ``channel_closed``)."""
         self.rollback_settlements()
         by_queue: dict[Queue, list[Entry]] = {}
         for t in list(self.unacked):
@@ -295,8 +304,7 @@ class Channel:
             err = ChannelError(406, f"delivery acknowledgement on channel {self.number} timed out. Timeout "
                                     f"value used: {int(timeout * 1000)} ms. This timeout value can be "
                                     "configured, see consumers doc guide to learn more")
-            self.broker.emit(now, K.ERROR, actor=self.actor, channel=self.id, reply_code=406,
-                             detail=err.reply_text)
+            self.broker.emit(ProtocolError(now, self.actor, self.id, 406, err.reply_text, "channel", None))
             self.broker.close_channel_by_broker(now, self, err)
         else:
             self.timeout_armed = self._check_at(oldest + timeout)

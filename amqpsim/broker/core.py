@@ -1,8 +1,13 @@
 """The broker's state and clock plumbing, shared by the method mixins of :class:`Broker`.
 
 Each AMQP class's methods live in their own mixin module; they all derive from
-:class:`BrokerCore`, which holds the vhost state, the event recorder and the timer
+:class:`BrokerCore`, which holds the vhost state, the event sink and the timer
 heap, and declares (for type checkers) the methods the mixins call on each other.
+
+Everything the broker does is told by calling ``self.emit`` with one record of
+:mod:`amqpsim.trace.events` (``self.emit(Enqueued(now, ...))``). The sink is
+injected (``Broker(recorder)``); a broker made without one keeps its events in an
+:class:`~amqpsim.trace.events.EventLog` (``broker.recorder.events``).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..trace.events import Recorder
+from ..trace.events import EventLog, Sink
 from .topology import Exchange, Topology
 
 if TYPE_CHECKING:
@@ -27,7 +32,7 @@ if TYPE_CHECKING:
 class BrokerCore:
     def __init__(
         self,
-        recorder: Recorder | None = None,
+        recorder: Sink | None = None,
         *,
         version: str = "3.10",
         consumer_timeout: float | None = 1800.0,
@@ -36,8 +41,8 @@ class BrokerCore:
         epoch: float = 1_767_225_600.0,
         seed: int = 0,
     ) -> None:
-        self.recorder = recorder if recorder is not None else Recorder()
-        self.emit = self.recorder.emit
+        self.recorder: Sink = recorder if recorder is not None else EventLog()
+        self.emit: Sink = self.recorder
         self.version = version
         self.consumer_timeout = consumer_timeout
         self.consumer_timeout_interval = consumer_timeout_interval  # 0: check at the exact instant
@@ -101,7 +106,7 @@ class BrokerCore:
         def command_failed(self, now: float, ch: Channel, err: AMQPError, method: str) -> None: ...
         def _check_exclusive(self, q: Queue, ch: Channel, method: str) -> None: ...
         def _queue(self, ch: Channel, name: str, method: str) -> Queue: ...
-        def delete_queue(self, now: float, q: Queue, reason: str) -> int: ...
+        def delete_queue(self, now: float, q: Queue, reason: str, actor: str | None = None) -> int: ...
         def _auto_delete_exchanges(self, now: float, names: list[str]) -> None: ...
         def _remove_consumer(self, now: float, c: Consumer, notify: bool) -> None: ...
         def _publish(self, now: float, ch: Channel, msg: Message, ttl_ms: int | None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..trace.events import EventKind as K
+from ..trace.events import Bound, ExchangeDeclared, ExchangeDeleted, Unbound
 from .connection import command
 from .consumer import Channel
 from .core import BrokerCore
@@ -38,7 +38,7 @@ class ExchangeMethods(BrokerCore):
             x = Exchange(exchange, exchange_type, durable, auto_delete, internal, arguments)
             x.policy = self.topology.policy_for("exchange", exchange)
             self.topology.add_exchange(x)
-            self.emit(now, K.EXCHANGE_DECLARE, actor=ch.actor, exchange=exchange, detail=exchange_type)
+            self.emit(ExchangeDeclared(now, ch.actor, exchange, exchange_type))
             return
         for key, cur, req in (("type", x.type, exchange_type), ("durable", x.durable, durable),
                               ("auto_delete", x.auto_delete, auto_delete), ("internal", x.internal, internal)):
@@ -59,15 +59,16 @@ class ExchangeMethods(BrokerCore):
             return
         if if_unused and x.impl.bindings:
             raise ChannelError(406, f"{x_res(exchange)} in use")
-        self._delete_exchange(now, x)
+        self._delete_exchange(now, x, ch.actor)
 
-    def _delete_exchange(self, now: float, x: Exchange) -> None:
+    def _delete_exchange(self, now: float, x: Exchange, actor: str | None = None) -> None:
+        """Delete ``x`` and its bindings; ``actor``: the client that asked (None: the broker)."""
         topo = self.topology
         gone = []
         for b in topo.bindings_from(x.name) + topo.bindings_to("exchange", x.name):
             gone += topo.remove_binding(b)
         del self.exchanges[x.name]
-        self.emit(now, K.EXCHANGE_DELETE, exchange=x.name)
+        self.emit(ExchangeDeleted(now, actor, x.name))
         self._auto_delete_exchanges(now, [g for g in gone if g != x.name])
 
     def _auto_delete_exchanges(self, now: float, names: list[str]) -> None:
@@ -89,8 +90,7 @@ class ExchangeMethods(BrokerCore):
             dest_exists = b.destination in self.exchanges
         if unbind:  # RabbitMQ 3.10: unbinding what does not exist is not an error
             if x is not None and self.topology.has_binding(b):
-                self.emit(now, K.UNBIND, actor=ch.actor, exchange=b.source, queue=b.destination,
-                          routing_key=b.routing_key, detail=b.destination_type)
+                self.emit(Unbound(now, ch.actor, b.source, b.destination, b.destination_type, b.routing_key))
                 self._auto_delete_exchanges(now, self.topology.remove_binding(b))
             return
         if x is None:
@@ -105,8 +105,7 @@ class ExchangeMethods(BrokerCore):
                 raise ChannelError(406, problem, method)
         if not self.topology.has_binding(b):
             self.topology.add_binding(b)
-            self.emit(now, K.BIND, actor=ch.actor, exchange=b.source, queue=b.destination,
-                      routing_key=b.routing_key, detail=b.destination_type)
+            self.emit(Bound(now, ch.actor, b.source, b.destination, b.destination_type, b.routing_key))
 
     @command("exchange.bind")
     def exchange_bind(self, now: float, ch: Channel, destination: str, source: str,

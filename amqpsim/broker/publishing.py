@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..trace.events import EventKind as K
+from ..trace.events import Confirmed, Published, Returned, Routed, Unroutable
 from . import deadletter
 from .consumer import Channel
 from .core import BrokerCore
 from .errors import AMQPError, ChannelError, ConnectionError_, not_found_exchange, x_res
-from .message import EMPTY_PROPERTIES, Entry, Message, Properties, Returned
+from .message import EMPTY_PROPERTIES, Entry, Message, Properties
+from .message import Returned as BasicReturn
 from .publish import PublishOutcome, check_expiration, death_keys_of, routing_keys_of
 
 if TYPE_CHECKING:
@@ -63,20 +64,19 @@ class PublishMethods(BrokerCore):
             ch.publish_seq += 1
             seq = ch.publish_seq
         exchange, routing_key = msg.exchange, msg.routing_key
-        self.recorder.publish(now, ch.actor, msg.id, exchange, routing_key, seq or None, ch.id, msg.size)
+        self.emit(Published(now, ch.actor, ch.id, msg.id, exchange, routing_key, seq or None, msg.size))
         targets = self.topology.route(exchange, msg.routing_keys, msg.properties.headers)
         refused: list[str] | None = None
         returned = False
         if not targets:
-            self.emit(now, K.UNROUTABLE, actor=ch.actor, msg=msg.id, exchange=exchange, routing_key=routing_key)
+            self.emit(Unroutable(now, ch.actor, msg.id, exchange, routing_key, False, "no_route"))
             if mandatory:
                 returned = True
-                self.emit(now, K.RETURN, actor=ch.actor, msg=msg.id, exchange=exchange,
-                          routing_key=routing_key, reply_code=312, channel=ch.id)
-                ch.on_return(Returned(312, "NO_ROUTE", exchange, routing_key, msg.properties, msg.body, msg.id))
+                self.emit(Returned(now, ch.actor, ch.id, msg.id, exchange, routing_key, 312))
+                ch.on_return(BasicReturn(312, "NO_ROUTE", exchange, routing_key, msg.properties, msg.body, msg.id))
         else:
             if self.recorder.routes:
-                self.emit(now, K.ROUTE, msg=msg.id, exchange=exchange, detail=",".join(targets))
+                self.emit(Routed(now, msg.id, exchange, routing_key, tuple(targets), False))
             queues = self.topology.queues
             for name in targets:
                 if not queues[name].offer(now, msg, ttl_ms):
@@ -86,8 +86,7 @@ class PublishMethods(BrokerCore):
         confirm = None
         if seq:
             confirm = "nack" if refused else "ack"
-            self.emit(now, K.CONFIRM_NACK if refused else K.CONFIRM, actor=ch.actor, msg=msg.id,
-                      delivery_tag=seq, channel=ch.id)
+            self.emit(Confirmed(now, ch.actor, ch.id, msg.id, seq, not refused))
             ch.on_confirm(seq, not refused, False)
         if not outcome:
             return None
@@ -101,19 +100,17 @@ class PublishMethods(BrokerCore):
         msg = deadletter.dead_lettered_message(e.msg, source.name, reason, dlx, s.dlrk,
                                                deadletter.timestamp(self.epoch, now))
         if dlx not in self.exchanges:
-            self.emit(now, K.UNROUTABLE, msg=msg.id, exchange=dlx, detail="dead-letter: no such exchange")
+            self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "no_exchange"))
             return
         targets = self.topology.route(dlx, msg.routing_keys, msg.properties.headers)
         targets, cycling = deadletter.drop_cycles(reason, msg, targets)
         if cycling:
-            self.emit(now, K.UNROUTABLE, msg=msg.id, exchange=dlx, detail="dead-letter cycle: " + ",".join(cycling))
+            self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "cycle"))
         if not targets:
             if not cycling:
-                self.emit(now, K.UNROUTABLE, msg=msg.id, exchange=dlx, routing_key=msg.routing_key,
-                          detail="dead-letter")
+                self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "no_route"))
             return
         if self.recorder.routes:
-            self.emit(now, K.ROUTE, msg=msg.id, exchange=dlx, routing_key=msg.routing_key,
-                      detail=",".join(targets))
+            self.emit(Routed(now, msg.id, dlx, msg.routing_key, tuple(targets), True))
         for name in targets:
             self.queues[name].offer(now, msg, None)

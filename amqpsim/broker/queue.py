@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..trace.events import EventKind as K
+from ..trace.events import DeadLettered, Discarded, Dropped, Enqueued, Expired, Lost, Requeued
 from .args import QueueSettings, effective_settings
 from .message import Entry, Message
 from .store import FifoStore, PriorityStore, QuorumStore
@@ -85,7 +85,7 @@ class Queue:
         b.copy_ids += 1  # copy ids are unique per broker; only offer() assigns them
         copy = b.copy_ids
         size = msg.size
-        b.recorder.enqueue(now, msg.id, copy, msg.exchange, self.name, msg.routing_key, size)
+        b.emit(Enqueued(now, msg.id, copy, self.name, msg.exchange, msg.routing_key, size))
         s = self.settings
         limited = s.max_length is not None or s.max_length_bytes is not None
         if limited and s.overflow != "drop-head" and self.would_overflow(size):
@@ -93,7 +93,7 @@ class Queue:
             if s.overflow == "reject-publish-dlx" and s.dlx is not None:
                 self.dead_letter(now, probe, "maxlen")
             else:
-                b.emit(now, K.DROP, msg=msg.id, copy=copy, queue=self.name, detail="reject-publish")
+                b.emit(Dropped(now, msg.id, copy, self.name, "reject-publish"))
             return False
         qttl = s.message_ttl
         ttl = qttl if ttl_ms is None else (ttl_ms / 1000.0 if qttl is None else min(qttl, ttl_ms / 1000.0))
@@ -135,7 +135,7 @@ class Queue:
             if s.dlx is not None:
                 self.dead_letter(now, e, "maxlen")
             else:
-                self.broker.emit(now, K.DROP, msg=e.msg.id, copy=e.copy, queue=self.name, detail="drop-head")
+                self.broker.emit(Dropped(now, e.msg.id, e.copy, self.name, "drop-head"))
 
     # ---------------------------------------------------------------- removal
     def _pop(self) -> Entry:
@@ -160,7 +160,7 @@ class Queue:
         if self.settings.dlx is not None:
             self.dead_letter(now, e, "expired")
         else:
-            self.broker.emit(now, K.EXPIRE, msg=e.msg.id, copy=e.copy, queue=self.name)
+            self.broker.emit(Expired(now, e.msg.id, e.copy, self.name))
 
     def _arm_ttl(self, now: float) -> None:
         head = self.store.peek()
@@ -178,8 +178,9 @@ class Queue:
             self.expire_head(now)
 
     def dead_letter(self, now: float, e: Entry, reason: str) -> None:
-        self.broker.emit(now, K.DEAD_LETTER, msg=e.msg.id, copy=e.copy, queue=self.name, detail=reason,
-                         exchange=self.settings.dlx)
+        dlx = self.settings.dlx
+        assert dlx is not None
+        self.broker.emit(DeadLettered(now, e.msg.id, e.copy, self.name, dlx, reason))
         self.broker.dead_letter_publish(now, self, e, reason)
 
     def drop_transient(self, now: float) -> None:
@@ -189,7 +190,7 @@ class Queue:
             if e.msg.persistent:
                 kept.append(e)
             else:
-                self.broker.emit(now, K.LOSS, msg=e.msg.id, copy=e.copy, queue=self.name, detail="restart")
+                self.broker.emit(Lost(now, None, e.msg.id, e.copy, self.name, "restart"))
         self.ready_bytes = 0
         for e in kept:
             self.store.push(e)
@@ -278,7 +279,8 @@ class Queue:
 
     # ---------------------------------------------------------------- settlement
     def requeue(self, now: float, entries: list[Entry], why: str, dispatch: bool = True) -> None:
-        """Return unacknowledged copies to the queue (redelivered=True).
+        """Return unacknowledged copies to the queue (redelivered=True); ``why`` is
+        :class:`~amqpsim.trace.events.Requeued`'s reason (to a deleted queue: discarded).
 
         Classic: back to their original positions. Quorum: every return counts as a
         delivery attempt; past ``x-delivery-limit`` the copy is dead-lettered.
@@ -286,14 +288,13 @@ class Queue:
         self.unacked -= len(entries)
         if self.deleted:
             for e in entries:
-                self.broker.emit(now, K.DISCARD, msg=e.msg.id, copy=e.copy, queue=self.name,
-                                 detail="queue deleted")
+                self.broker.emit(Discarded(now, e.msg.id, e.copy, self.name, "queue_deleted"))
             return
         limit = self.settings.delivery_limit if self.is_quorum else None
         store = self.store
         for e in entries:
             e.redelivered = True
-            self.broker.emit(now, K.REQUEUE, msg=e.msg.id, copy=e.copy, queue=self.name, detail=why)
+            self.broker.emit(Requeued(now, e.msg.id, e.copy, self.name, why))
             if isinstance(store, QuorumStore):
                 e.delivery_count += 1
                 if limit is not None and e.delivery_count > limit:
@@ -320,20 +321,20 @@ class Queue:
             if dlx is not None:
                 self.dead_letter(now, e, "rejected")
             else:
-                self.broker.emit(now, K.DISCARD, msg=e.msg.id, copy=e.copy, queue=self.name,
-                                 detail="queue deleted" if self.deleted else "rejected")
+                self.broker.emit(Discarded(now, e.msg.id, e.copy, self.name,
+                                           "queue_deleted" if self.deleted else "rejected"))
 
     def _delivery_limit(self, now: float, e: Entry) -> None:
         if self.settings.dlx is not None:
             self.dead_letter(now, e, "delivery_limit")
         else:
-            self.broker.emit(now, K.DROP, msg=e.msg.id, copy=e.copy, queue=self.name, detail="delivery_limit")
+            self.broker.emit(Dropped(now, e.msg.id, e.copy, self.name, "delivery_limit"))
 
     def purge(self, now: float) -> int:
         gone = self.store.clear()
         self.ready_bytes = 0
         for e in gone:
-            self.broker.emit(now, K.DISCARD, msg=e.msg.id, copy=e.copy, queue=self.name, detail="purge")
+            self.broker.emit(Discarded(now, e.msg.id, e.copy, self.name, "purge"))
         return len(gone)
 
     # ---------------------------------------------------------------- queue expiry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..trace.events import EventKind as K
+from ..trace.events import Discarded, Lost, QueueDeclared, QueueDeleted, QueuePurged
 from .args import equivalence_args, queue_type, validate_queue_args
 from .connection import command
 from .consumer import Channel
@@ -68,8 +68,7 @@ class QueueMethods(BrokerCore):
                       arguments=arguments, now=now)
             self.queues[queue] = q
             q.apply_policy(now, self.topology.policy_for("queue", queue, q.settings.qtype))
-            self.emit(now, K.QUEUE_DECLARE, actor=ch.actor, queue=queue,
-                      detail=f"durable={durable} exclusive={exclusive} auto_delete={auto_delete}")
+            self.emit(QueueDeclared(now, ch.actor, queue, qtype, durable, exclusive, auto_delete))
             q.touch(now)
         ch.last_queue = queue
         return queue, q.message_count(), len(q.consumers)
@@ -92,7 +91,7 @@ class QueueMethods(BrokerCore):
     def queue_purge(self, now: float, ch: Channel, queue: str) -> int:
         q = self._queue(ch, queue, "queue.purge")
         n = q.purge(now)
-        self.emit(now, K.QUEUE_PURGE, actor=ch.actor, queue=q.name, detail=str(n))
+        self.emit(QueuePurged(now, ch.actor, q.name, n))
         return n
 
     @command("queue.delete")
@@ -114,13 +113,15 @@ class QueueMethods(BrokerCore):
             raise ChannelError(406, f"{q_res(queue)} in use")
         if if_empty and q.message_count():
             raise ChannelError(406, f"{q_res(queue)} not empty")
-        return self.delete_queue(now, q, reason="queue.delete")
+        return self.delete_queue(now, q, reason="client", actor=ch.actor)
 
-    def delete_queue(self, now: float, q: Queue, reason: str) -> int:
+    def delete_queue(self, now: float, q: Queue, reason: str, actor: str | None = None) -> int:
         """Delete ``q``: its ready messages are discarded (lost in a restart), never dead-lettered.
 
         Its unacknowledged messages stay on their channels (an ack of them is still
         accepted, as RabbitMQ does) and are discarded when settled or requeued.
+        ``reason`` is :class:`~amqpsim.trace.events.QueueDeleted`'s; ``actor`` the client
+        that asked (None: the broker did it).
         """
         if q.deleted:
             return 0
@@ -130,15 +131,17 @@ class QueueMethods(BrokerCore):
         gone: list[str] = []
         for b in topo.bindings_to("queue", q.name):
             gone += topo.remove_binding(b)
-        kind = K.LOSS if self._losing else K.DISCARD
         entries = q.store.clear()
         q.ready_bytes = 0
         for e in entries:
-            self.emit(now, kind, msg=e.msg.id, copy=e.copy, queue=q.name, detail=reason)
+            if self._losing:
+                self.emit(Lost(now, None, e.msg.id, e.copy, q.name, "restart"))
+            else:
+                self.emit(Discarded(now, e.msg.id, e.copy, q.name, "queue_deleted"))
         for c in list(q.consumers):
             q.detach_consumer(c)
             self._remove_consumer(now, c, notify=True)
-        self.emit(now, K.QUEUE_DELETE, queue=q.name, detail=reason)
+        self.emit(QueueDeleted(now, actor, q.name, reason))
         self._auto_delete_exchanges(now, gone)
         return len(entries)
 

@@ -52,21 +52,21 @@ Several programs at once
 
 The method trace
     Besides the broker's own events, every AMQP method frame a session
-    exchanges is logged as an event of kind ``EventKind.METHOD`` (for sequence
-    diagrams): ``actor`` = the connection's name (``client_properties=
+    exchanges is logged as a :class:`~amqpsim.trace.events.Frame` record (for
+    sequence diagrams): ``actor`` = the connection's name (``client_properties=
     {'connection_name': ...}`` or the broker's ``conn-N``); ``channel`` =
     ``"conn-N/ch-K"`` (``ch-0`` for the ``Connection.*`` methods);
-    ``detail`` = direction and method, ``"C>S Basic.Publish"`` (client to
-    server) or ``"S>C Basic.Deliver"``, with AMQP's names (``Queue.Declare-Ok``,
-    ``Basic.Get-Empty``); and where they apply ``queue``, ``exchange``,
-    ``routing_key``, ``consumer``, ``delivery_tag`` (publisher-confirm seq for
-    ``S>C Basic.Ack/Nack``), ``reply_code`` (``Channel.Close``,
-    ``Connection.Close``, ``Basic.Return``), ``msg``/``copy``/``redelivered``/
-    ``size``. Events are in ``seq`` order: a request, the broker's events for
-    it, its ``-Ok``, then the other frames it caused (``Basic.Consume-Ok``
-    comes before the first ``Basic.Deliver``). A session starts with
-    ``Connection.Start``, ``Start-Ok``, ``Tune``, ``Tune-Ok``, ``Open``,
-    ``Open-Ok`` and ends with ``Connection.Close``/``Close-Ok``.
+    ``direction`` = ``"C>S"`` (client to server) or ``"S>C"``; ``method`` =
+    AMQP's name, ``"Basic.Publish"``, ``"Queue.Declare-Ok"``,
+    ``"Basic.Get-Empty"``; and where they apply ``queue``, ``exchange`` (the
+    source of an ``Exchange.Bind``), ``routing_key``, ``consumer``,
+    ``delivery_tag`` (publisher-confirm seq for ``S>C Basic.Ack/Nack``),
+    ``reply_code`` (``Channel.Close``, ``Connection.Close``, ``Basic.Return``),
+    else None. The log is in order: a request, the broker's events for it, its
+    ``-Ok``, then the other frames it caused (``Basic.Consume-Ok`` comes before
+    the first ``Basic.Deliver``). A session starts with ``Connection.Start``,
+    ``Start-Ok``, ``Tune``, ``Tune-Ok``, ``Open``, ``Open-Ok`` and ends with
+    ``Connection.Close``/``Close-Ok``.
 
 Not simulated
     Users and passwords (any PLAIN credentials are accepted), virtual hosts

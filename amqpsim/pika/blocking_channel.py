@@ -193,7 +193,7 @@ class BlockingChannel(ChannelFrames, ConsumingMixin, TopologyMixin):
         conn = self._connection
         conn._process_io()
         self._raise_if_closed_by_broker()
-        conn._emit("C>S", method, self._number, size=len(body))
+        conn._emit("C>S", method, self._number)
 
         def send() -> None:
             self._invoke(lambda: broker.basic_publish(w.now, self._bch, exchange, routing_key, body, props,

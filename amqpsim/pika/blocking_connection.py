@@ -54,7 +54,7 @@ class BlockingConnection(ConnectionIO):
         self._dispatch_depth = 0
         self._closed = False
         self._close_error: BaseException | None = None
-        self._deferred: list[dict] | None = None
+        self._deferred = None
         self._outbox: deque[Callable[[], None]] = deque()  # sends held while the broker blocks us
         self._blocked_timer: Timer | None = None
         self._blocked_callbacks: list[Callable] = []

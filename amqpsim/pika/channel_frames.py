@@ -1,7 +1,7 @@
 """Frames the broker sends to a BlockingChannel: logged when sent, handled at the client's next I/O.
 
 A ``_hook_*`` runs inside the broker (it is installed as the broker channel's
-callback): it logs the ``S>C`` METHOD event and queues the frame on the
+callback): it logs the ``S>C`` ``Frame`` event and queues the frame on the
 connection. The matching ``_on_*`` runs when the client processes its input and
 does what pika's channel does with it: deliveries and returns become pending
 events (dispatched later), confirms answer a waiting publish, ``Channel.Close``
@@ -61,7 +61,7 @@ class ChannelFrames:
 
     def _hook_return(self, r: Returned) -> None:
         self._connection._emit("S>C", spec.Basic.Return(), self._number, reply_code=r.reply_code,
-                               exchange=r.exchange, routing_key=r.routing_key, msg=r.msg_id)
+                               exchange=r.exchange, routing_key=r.routing_key)
         self._connection._receive("return", self._number, r)
 
     def _hook_confirm(self, seq: int, ack: bool, multiple: bool) -> None:

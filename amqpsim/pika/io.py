@@ -1,9 +1,10 @@
-"""The wire of a simulated connection: frames in, METHOD events out, waiting.
+"""The wire of a simulated connection: frames in, ``Frame`` events out, waiting.
 
 Frames the broker sends wait in ``_incoming`` until the client does I/O
 (:meth:`ConnectionIO._process_io`), which every call on the connection or its
 channels does first. Every AMQP method frame is also written to the broker's
-event log as a ``METHOD`` event (see the package docstring for the convention).
+event log as a :class:`~amqpsim.trace.events.Frame` (see the package docstring
+for the convention).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..trace.events import EventKind
+from ..trace.events import Frame
 from . import exceptions, frame, spec
 from .wire import method_name
 
@@ -22,14 +23,15 @@ if TYPE_CHECKING:
     from .blocking_channel import BlockingChannel
     from .world import Timer, World
 
-#: method attribute -> event field, copied into METHOD events when present
-_EVENT_FIELDS = (("queue", "queue"), ("exchange", "exchange"), ("source", "exchange"),
+#: method attribute -> Frame field, copied from the method when present (``fields`` given
+#: to :meth:`ConnectionIO._emit` take precedence)
+_FRAME_FIELDS = (("queue", "queue"), ("exchange", "exchange"), ("source", "exchange"),
                  ("routing_key", "routing_key"), ("consumer_tag", "consumer"), ("delivery_tag", "delivery_tag"),
                  ("reply_code", "reply_code"))
 
 
 class ConnectionIO:
-    """Frame handling, METHOD events, blocked-connection handling and waiting for a connection."""
+    """Frame handling, ``Frame`` events, blocked-connection handling and waiting for a connection."""
 
     _world: World
     _broker: Any
@@ -41,7 +43,7 @@ class ConnectionIO:
     _pending_dispatch: dict[int, None]
     _closed: bool
     _close_error: BaseException | None
-    _deferred: list[dict] | None
+    _deferred: list[Frame] | None
     _outbox: deque[Callable[[], None]]
     _blocked_timer: Timer | None
     _blocked_callbacks: list[Callable]
@@ -49,28 +51,32 @@ class ConnectionIO:
 
     # ---------------------------------------------------------------- the trace
     def _emit(self, direction: str, method: Any, number: int, defer: bool = True, **fields: Any) -> None:
-        """A METHOD event: actor = connection name, channel = '<conn>/ch-<n>', detail = 'C>S Basic.Ack'."""
-        for attr, field in _EVENT_FIELDS:
+        """A ``Frame`` on channel ``number`` (0: the connection); ``direction`` is C>S or S>C;
+        ``fields`` (exchange, queue, routing_key, consumer, delivery_tag, reply_code) add to
+        what the method itself carries. Inside :meth:`_defer_frames` an S>C frame is held."""
+        values: dict[str, Any] = dict.fromkeys(field for _, field in _FRAME_FIELDS)
+        for attr, field in _FRAME_FIELDS:
             value = method.__dict__.get(attr)
-            if value is not None and field not in fields:
-                fields[field] = value
-        event = dict(actor=self._conn.actor, channel=f"{self._conn.name}/ch-{number}",
-                     detail=f"{direction} {method_name(method)}", **fields)
+            if value is not None:
+                values[field] = value
+        values.update(fields)
+        event = Frame(self._world.now, self._conn.actor, f"{self._conn.name}/ch-{number}", direction,
+                      method_name(method), **values)
         if direction == "S>C" and defer and self._deferred is not None:
             self._deferred.append(event)
         else:
-            self._broker.emit(self._world.now, EventKind.METHOD, **event)
+            self._broker.emit(event)
 
     @contextlib.contextmanager
     def _defer_frames(self) -> Iterator[None]:
-        """Hold the S>C method events of a synchronous call so that its -Ok is logged first."""
+        """Hold the S>C frames of a synchronous call so that its -Ok is logged first."""
         outer, self._deferred = self._deferred, []
         try:
             yield
         finally:
             held, self._deferred = self._deferred, outer
             for event in held:
-                self._broker.emit(self._world.now, EventKind.METHOD, **event)
+                self._broker.emit(event)
 
     # ---------------------------------------------------------------- frames from the broker
     def _receive(self, *frame_: Any) -> None:

@@ -115,7 +115,7 @@ def method_name(method: Any) -> str:
 
 
 def delivery_fields(d: Delivery) -> dict[str, Any]:
-    """Event fields of a Basic.Deliver / Basic.Get-Ok method event."""
-    return {"consumer": d.consumer_tag, "delivery_tag": d.delivery_tag, "redelivered": d.redelivered,
-            "exchange": d.exchange, "routing_key": d.routing_key, "queue": d.queue, "msg": d.msg_id,
-            "copy": d.copy, "size": len(d.body)}
+    """The ``Frame`` fields of a Basic.Deliver / Basic.Get-Ok (the broker's ``Delivered``
+    event has the message and copy ids)."""
+    return {"consumer": d.consumer_tag, "delivery_tag": d.delivery_tag, "exchange": d.exchange,
+            "routing_key": d.routing_key, "queue": d.queue}

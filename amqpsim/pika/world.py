@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..broker import Broker
-from ..trace.events import Recorder
+from ..trace.recorder import Recorder
 from .scheduler import Scheduler
 
 LOCALHOST = {"localhost", "127.0.0.1", "::1", "localhost.localdomain"}

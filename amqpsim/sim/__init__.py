@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from ..scenario import Scenario, load_scenario
-from ..trace.events import Recorder
+from ..trace.recorder import Recorder
 from .config import SimConfig
 from .engine import Simulation
 from .rng import derive_seed, stream

@@ -102,7 +102,7 @@ class Client:
         now = self.sim.env.now
         self.up = False
         self.gen += 1
-        self.connection_gone(now, crashed=False, why=f"connection closed by the broker ({code})")
+        self.connection_gone(now, crashed=False, why="connection_closed")
         self.retry_later()
 
     def _channel_closed(self, gen: int, ch: Channel, code: int, text: str) -> None:
@@ -110,7 +110,7 @@ class Client:
         if gen != self.gen or ch is not self.ch or self.setting_up:
             return
         now = self.sim.env.now
-        self.channel_gone(now, why=f"channel closed by the broker ({code})")
+        self.channel_gone(now, why="channel_closed")
         if self.conn is not None and self.conn.is_open:
             try:
                 self.setting_up = True
@@ -130,11 +130,14 @@ class Client:
             self.sim.broker.close_connection(now, conn, NO_CLOSE_FRAME, text)
 
     def connection_gone(self, now: float, crashed: bool, why: str) -> None:
-        """Override: forget per-connection state."""
+        """Override: forget per-connection state (``why`` as in :meth:`channel_gone`)."""
         self.channel_gone(now, why)
 
     def channel_gone(self, now: float, why: str) -> None:
-        """Override: forget per-channel state."""
+        """Override: forget per-channel state. ``why`` (the reason of what a consumer
+        loses with it, ``Lost.reason``): ``connection_closed`` (by the broker, e.g. a
+        restart), ``channel_closed`` (by the broker, e.g. an error) or
+        ``connection_lost`` (a network outage)."""
 
     def on_blocked(self, gen: int, reason: str | None) -> None:
         """Override: connection.blocked (reason) / connection.unblocked (None)."""

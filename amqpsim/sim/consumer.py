@@ -9,15 +9,17 @@ publishes a reply to the message's ``reply_to`` via the default exchange (while
 its connection is blocked by an alarm that publish, and the worker, wait).
 
 Auto-ack (``no_ack``): the broker forgets the message when it sends it; the
-simulation records the copy as acked (``ack`` event, ``detail="auto"``) when the
-worker finishes it, or as lost (``loss``) if the worker dies holding it.
+simulation records the copy as acked (``Acked(auto=True)``) when the worker
+finishes it, or as ``Lost`` if the client loses it first.
 
 Losing the channel or connection: the client library drops the buffer (the
-broker requeues manual-ack deliveries; auto-ack ones are lost). A *crash* also
-aborts the message being processed. After a network loss, a broker restart or a
-consumer ack timeout the worker finishes the message in hand, but its ack cannot
-be sent: it records ``processed`` and the broker will redeliver the message,
-which is how at-least-once delivery creates duplicates.
+broker requeues manual-ack deliveries; auto-ack ones are ``Lost``, with the
+reason the client lost them: ``crash``, ``connection_lost``,
+``connection_closed`` or ``channel_closed``, see :mod:`.clients`). A *crash*
+also aborts the message being processed. After a network loss, a broker restart
+or a consumer ack timeout the worker finishes the message in hand, but its ack
+cannot be sent: it records ``Processed`` and the broker will redeliver the
+message, which is how at-least-once delivery creates duplicates.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ..broker.errors import AMQPError
 from ..broker.message import Delivery, Properties
 from ..scenario.distributions import Constant, Exponential
-from ..trace.events import EventKind as K
+from ..trace.events import Acked, Lost, Processed
 from .clients import Client
 from .rng import stream
 
@@ -130,13 +132,11 @@ class ConsumerClient(Client):
         if self.auto:
             if live and self.reply and ch is not None:
                 self._reply(now, ch, d)
-            sim.emit(now, K.ACK, actor=self.name, msg=d.msg_id, copy=d.copy, queue=d.queue,
-                     consumer=self.tag, delivery_tag=d.delivery_tag, channel=ch.id if ch else None,
-                     detail="auto")
+            sim.emit(Acked(now, self.name, ch.id if ch else None, self.tag, d.msg_id, d.copy, d.queue,
+                           d.delivery_tag, False, True))
             return
-        if not live:
-            sim.emit(now, K.PROCESSED, actor=self.name, msg=d.msg_id, copy=d.copy, queue=d.queue,
-                     consumer=self.tag, delivery_tag=d.delivery_tag, detail="ack not sent: channel closed")
+        if not live:  # the ack cannot be sent
+            sim.emit(Processed(now, self.name, d.msg_id, d.copy, d.queue))
             return
         assert ch is not None
         try:
@@ -194,7 +194,8 @@ class ConsumerClient(Client):
         self._drop(now, crashed=False, why=why)
 
     def _drop(self, now: float, crashed: bool, why: str) -> None:
-        """The client library forgets its buffer; a crash also aborts the message in hand."""
+        """The client library forgets its buffer; a crash also aborts the message in hand.
+        ``why`` is the reason of the auto-ack copies ``Lost`` with them."""
         lost = []
         if crashed and self.busy is not None:
             lost.append(self.busy)
@@ -205,14 +206,13 @@ class ConsumerClient(Client):
         self.buffer.clear()
         if self.auto:
             for d in lost:
-                self.sim.emit(now, K.LOSS, actor=self.name, msg=d.msg_id, copy=d.copy, queue=d.queue,
-                              consumer=self.tag, delivery_tag=d.delivery_tag, detail=why)
+                self.sim.emit(Lost(now, self.name, d.msg_id, d.copy, d.queue, why))
 
     def crash(self, now: float, restart_after: float | None) -> None:
         """The worker process dies; it comes back after ``restart_after`` (None: never)."""
         if self.stopped:
             return
-        self._drop(now, crashed=True, why="consumer crash")
+        self._drop(now, crashed=True, why="crash")
         self.up = False
         self.drop_connection(now, "client crashed: connection reset")
         if restart_after is None:
@@ -224,7 +224,7 @@ class ConsumerClient(Client):
         """A network outage of ``downtime`` seconds on this consumer's connection."""
         if not self.up:
             return
-        self._drop(now, crashed=False, why="connection lost")
+        self._drop(now, crashed=False, why="connection_lost")
         self.up = False
         self.drop_connection(now, "connection lost (network)")
         self.sim.call_later(downtime, lambda: self.connect(self.sim.env.now))

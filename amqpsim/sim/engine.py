@@ -25,8 +25,7 @@ from simpy.core import StopSimulation
 from simpy.events import URGENT
 
 from ..broker import Broker
-from ..trace.events import EventKind as K
-from ..trace.events import Recorder
+from ..trace.recorder import Recorder
 from .config import SimConfig
 from .consumer import ConsumerClient
 from .faults import schedule_faults
@@ -43,7 +42,10 @@ _BODY_CACHE_MAX = 4096
 
 
 class Simulation:
-    """``build`` it, then ``run`` it; ``recorder`` holds what happened."""
+    """``build`` it, then ``run`` it; ``recorder`` holds what happened.
+
+    The broker and the clients emit their event records into one sink,
+    ``recorder`` (:attr:`emit` is the same callable): ``self.emit(Processed(...))``."""
 
     def __init__(self, scenario: Scenario, seed: int, recorder: Recorder | None = None,
                  config: SimConfig | None = None) -> None:
@@ -51,7 +53,7 @@ class Simulation:
         self.seed = seed
         self.config = config or SimConfig()
         self.recorder = recorder if recorder is not None else Recorder()
-        self.emit = self.recorder.emit
+        self.emit = self.recorder
         self.env = simpy.Environment()
         b = scenario.broker
         self.broker = Broker(self.recorder, version=b.version, consumer_timeout=b.consumer_timeout,
@@ -201,9 +203,5 @@ class Simulation:
             self.env.run()
         return float(self.env.now)
 
-    def note(self, kind: str, **fields: Any) -> None:
-        """Emit a simulation event now."""
-        self.emit(self.env.now, kind, **fields)
 
-
-__all__ = ["Simulation", "K"]
+__all__ = ["Simulation"]

@@ -1,7 +1,9 @@
 """Faults at simulated times (SCENARIO-FORMAT.md ``faults``).
 
-Each fault records ``fault_start`` (actor ``fault``, ``detail`` = kind and target)
-when it begins and ``fault_end`` when it is over (restart, recovery, ``until``).
+Each fault records :class:`~amqpsim.trace.events.FaultStarted` (``fault`` = its
+kind, ``target`` = the client as the scenario names it, ``worker`` or ``worker#1``,
+None for the broker) when it begins and :class:`~amqpsim.trace.events.FaultEnded`
+when it is over (restart, recovery, ``until``).
 
 ==================  ==========================================================
 ``consumer_crash``  the worker dies (its buffer and the message in hand die with
@@ -24,16 +26,12 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ..trace.events import EventKind as K
+from ..trace.events import FaultEnded, FaultStarted
 
 if TYPE_CHECKING:
     from ..scenario import Fault
     from .consumer import ConsumerClient
     from .engine import Simulation
-
-
-def describe(f: Fault) -> str:
-    return f.kind if f.target is None else f"{f.kind} {f.target}"
 
 
 def schedule_faults(sim: Simulation) -> None:
@@ -43,11 +41,10 @@ def schedule_faults(sim: Simulation) -> None:
 
 def apply_fault(sim: Simulation, f: Fault) -> None:
     now = sim.env.now
-    what = describe(f)
-    sim.emit(now, K.FAULT_START, actor="fault", detail=what)
+    sim.emit(FaultStarted(now, f.kind, f.target))
 
     def end() -> None:
-        sim.emit(sim.env.now, K.FAULT_END, actor="fault", detail=what)
+        sim.emit(FaultEnded(sim.env.now, f.kind, f.target))
 
     targets = [sim.clients[n] for n in sim.scenario.fault_targets(f)]
     kind = f.kind

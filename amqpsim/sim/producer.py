@@ -9,12 +9,12 @@ client at the end of the current batch window (``network_delay``, or
 ``fsync_delay`` for persistent messages: RabbitMQ confirms those after an fsync).
 Published messages whose confirm has not arrived are *outstanding*. When the
 connection or channel is lost they are *in doubt*: with ``retry_unconfirmed``
-the producer announces them (``method`` event ``detail="in_doubt"``) and
-republishes them after reconnecting, linked to the first publish (``detail=
-"republish of <msg>"``); those the broker had already routed become duplicates.
+the producer announces them (``InDoubt``) and republishes them after
+reconnecting, each linked to the first publish by a ``Republished`` event
+(``original``); those the broker had already routed become duplicates.
 After a network ``connection_loss`` the producer notices the dead connection
 only after ``loss_detection`` seconds; what it publishes meanwhile never reaches
-the broker: without retry each is recorded as ``detail="lost_in_transit"``.
+the broker: without retry each is recorded as ``LostInTransit``.
 Nacked messages (a full ``reject-publish`` queue) are not republished.
 """
 
@@ -28,8 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..broker.errors import AMQPError
 from ..broker.message import Properties
 from ..scenario.distributions import Constant
-from ..trace.events import EventKind as K
-from ..trace.logical import IN_DOUBT, LOST_IN_TRANSIT, REPUBLISH
+from ..trace.events import InDoubt, LostInTransit, Republished
 from .clients import Client
 from .rng import stream
 
@@ -167,8 +166,7 @@ class ProducerClient(Client):
             if self.retry:
                 self.to_retry.append(p)
             else:
-                sim.emit(now, K.METHOD, actor=self.name, routing_key=p.routing_key, size=p.size,
-                         detail=LOST_IN_TRANSIT)
+                sim.emit(LostInTransit(now, self.name, p.routing_key, p.size))
             return
         ch = self.ch
         assert ch is not None
@@ -180,8 +178,7 @@ class ProducerClient(Client):
             return  # the broker closed the channel (recorded); this message is gone
         assert out is not None  # (asked for: outcome=True)
         if p.logical is not None:
-            sim.emit(now, K.METHOD, actor=self.name, msg=out.msg_id, channel=ch.id,
-                     detail=f"{REPUBLISH}{p.logical}")
+            sim.emit(Republished(now, self.name, out.msg_id, p.logical))
         if out.seq:
             self.outstanding[out.seq] = p._replace(msg=out.msg_id,
                                                    logical=out.msg_id if p.logical is None else p.logical)
@@ -242,7 +239,8 @@ class ProducerClient(Client):
         self.outstanding.clear()
         if self.retry and doubt:
             for p in doubt:
-                self.sim.emit(now, K.METHOD, actor=self.name, msg=p.msg, detail=IN_DOUBT)
+                assert p.msg is not None  # (it reached the broker: it was outstanding)
+                self.sim.emit(InDoubt(now, self.name, p.msg))
             self.to_retry = deque(sorted([*doubt, *self.to_retry], key=lambda p: p.n))
         self._wake()
 
@@ -262,4 +260,4 @@ class ProducerClient(Client):
     def _notice_loss(self) -> None:
         self.zombie = False
         self.up = False
-        self.channel_gone(self.sim.env.now, "connection lost")
+        self.channel_gone(self.sim.env.now, "connection_lost")

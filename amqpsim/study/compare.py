@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..scenario import Scenario
+from ..trace.events import Fate
 from .sweep import Progress, ScenarioLike, as_scenario, run_summaries
 
 if TYPE_CHECKING:
@@ -29,8 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Comparison", "Interval", "compare", "t_interval", "t_quantile"]
 
-FATES = ("acked", "dead_lettered", "expired", "dropped_overflow", "discarded", "lost",
-         "remaining")
+FATES = tuple(f.value for f in Fate)
 EVENTS = ("redelivered", "duplicates", "unroutable", "returned", "nacked")
 
 

@@ -1,20 +1,28 @@
-"""The event log and everything computed from it (reads only events; no simpy here)."""
+"""The event log and everything computed from it (reads only events; no simpy here).
 
-from .events import FIELDS, TERMINAL_FATES, Event, EventKind, NullRecorder, Recorder
+:mod:`.events` is the vocabulary (one record class per kind of event, the fates);
+:mod:`.recorder` the sink a run emits into; :mod:`.live` and :mod:`.summary` the fold
+that turns the events into the summary; :mod:`.ledger` the per-copy ledger of a kept
+log; :mod:`.io` the log on disk and as a DataFrame.
+"""
+
+from .events import COLUMNS, RECORDS, EventKind, EventLog, Fate, Sink
 from .io import read_events, to_frame, write_events
 from .ledger import Ledger
 from .live import LiveLedger
+from .recorder import Recorder
 from .summary import Summarizer, summarize
 
 __all__ = [
-    "FIELDS",
-    "TERMINAL_FATES",
-    "Event",
+    "COLUMNS",
+    "RECORDS",
     "EventKind",
+    "EventLog",
+    "Fate",
     "Ledger",
     "LiveLedger",
-    "NullRecorder",
     "Recorder",
+    "Sink",
     "Summarizer",
     "read_events",
     "summarize",

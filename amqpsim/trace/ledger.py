@@ -7,7 +7,7 @@ Fates of a routed copy (exactly one each; see SCENARIO-FORMAT.md):
 
 ==================  ===========================================================
 ``acked``           processing finished and was acknowledged (``ack`` event; for
-                    auto-ack consumers the simulation emits it, ``detail="auto"``,
+                    auto-ack consumers the simulation emits it, ``auto=True``,
                     when processing finishes without a crash)
 ``dead_lettered``   sent to the dead-letter exchange (reason: ``rejected``,
                     ``expired``, ``maxlen``, ``delivery_limit``); copies it is routed
@@ -27,7 +27,7 @@ Fates of a routed copy (exactly one each; see SCENARIO-FORMAT.md):
 ``duplicates`` counts completions (an ``ack``, or a ``processed`` event when the
 ack could not be sent) of a (logical message, queue) whose processing had already
 completed. A *logical message* is a publish together with its republishes (linked
-by the simulation's ``method`` events ``detail="republish of <msg>"``).
+by the simulation's ``Republished`` events).
 
 The Jepsen view (:attr:`Ledger.jepsen`) judges each (logical message, queue)
 pair the way a Jepsen queue test does: ``ok`` (acked at least once), ``lost``
@@ -43,11 +43,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .events import TERMINAL_FATES, Event
-from .events import EventKind as K
-from .logical import LOST_IN_TRANSIT, REPUBLISH
+from .events import (
+    FATE_OF,
+    Acked,
+    Confirmed,
+    Delivered,
+    Enqueued,
+    Expired,
+    LostInTransit,
+    Processed,
+    Published,
+    Republished,
+    Returned,
+    Unroutable,
+)
+from .live import FATES
 
-FATES = ("acked", "dead_lettered", "expired", "dropped_overflow", "discarded", "lost")
 COPY_COLUMNS = ("copy", "msg", "logical", "queue", "enqueued_at", "first_delivered_at", "deliveries",
                 "redeliveries", "consumer", "fate", "reason", "fate_at")
 MESSAGE_COLUMNS = ("msg", "logical", "actor", "exchange", "routing_key", "published_at", "confirm",
@@ -57,8 +68,8 @@ MESSAGE_COLUMNS = ("msg", "logical", "actor", "exchange", "routing_key", "publis
 class Ledger:
     """Messages and copies of a run with their fates; built from the full event log."""
 
-    def __init__(self, events: Iterable[Event]) -> None:
-        self.events: list[Event] = list(events)
+    def __init__(self, events: Iterable[Any]) -> None:
+        self.events: list[Any] = list(events)
         self.messages: dict[int, dict[str, Any]] = {}
         self.copies: dict[int, dict[str, Any]] = {}
         self.logical_of: dict[int, int] = {}
@@ -66,63 +77,58 @@ class Ledger:
         self.duplicates = 0
         self.violations = 0
         self.lost_in_transit = 0
-        self._link()
-        self._build()
-
-    def _link(self) -> None:
         for ev in self.events:
-            if ev.kind == K.METHOD and ev.detail and ev.detail.startswith(REPUBLISH) and ev.msg is not None:
-                self.logical_of[ev.msg] = self._logical(int(ev.detail[len(REPUBLISH):]))
+            if type(ev) is Republished:
+                self.logical_of[ev.msg] = self._logical(ev.original)
+        for ev in self.events:
+            self._take(ev)
 
     # ------------------------------------------------------------------ building
-    def _build(self) -> None:
+    def _take(self, ev: Any) -> None:
         msgs, copies = self.messages, self.copies
-        for ev in self.events:
-            kind = ev.kind
-            m = ev.msg
-            if m is None:
-                if kind == K.METHOD and ev.detail == LOST_IN_TRANSIT:
-                    self.lost_in_transit += 1
-                continue
-            if kind == K.PUBLISH:
-                msgs[m] = {"msg": m, "logical": self._logical(m), "actor": ev.actor, "exchange": ev.exchange,
-                           "routing_key": ev.routing_key, "published_at": ev.time, "confirm": None,
-                           "returned": False, "unroutable": False, "copies": 0}
-            elif kind == K.ENQUEUE and ev.copy is not None:
-                copies[ev.copy] = {"copy": ev.copy, "msg": m, "logical": self._logical(m),
-                                   "queue": ev.queue, "enqueued_at": ev.time, "first_delivered_at": None,
-                                   "deliveries": 0, "redeliveries": 0, "consumer": None, "fate": None,
-                                   "reason": None, "fate_at": None}
-                if ev.msg in msgs:
-                    msgs[ev.msg]["copies"] += 1
-            elif kind == K.DELIVER:
-                c = copies.get(ev.copy)  # type: ignore[arg-type]
-                if c is None:
-                    self.violations += 1
-                    continue
-                c["deliveries"] += 1
-                c["redeliveries"] += bool(ev.redelivered)
-                c["consumer"] = ev.actor
-                if c["first_delivered_at"] is None:
-                    c["first_delivered_at"] = ev.time
-            elif kind in TERMINAL_FATES:
-                c = copies.get(ev.copy)  # type: ignore[arg-type]
-                if c is None or c["fate"] is not None:
-                    self.violations += 1
-                    continue
-                c["fate"] = TERMINAL_FATES[kind]
-                c["reason"] = ev.detail if kind != K.ACK else (ev.detail or "manual")
-                c["fate_at"] = ev.time
-                if kind == K.ACK:
-                    self._complete(ev.msg, ev.queue)
-            elif kind == K.PROCESSED:
+        cls = type(ev)
+        if cls is Published:
+            msgs[ev.msg] = {"msg": ev.msg, "logical": self._logical(ev.msg), "actor": ev.actor,
+                            "exchange": ev.exchange, "routing_key": ev.routing_key, "published_at": ev.time,
+                            "confirm": None, "returned": False, "unroutable": False, "copies": 0}
+        elif cls is Enqueued:
+            copies[ev.copy] = {"copy": ev.copy, "msg": ev.msg, "logical": self._logical(ev.msg),
+                               "queue": ev.queue, "enqueued_at": ev.time, "first_delivered_at": None,
+                               "deliveries": 0, "redeliveries": 0, "consumer": None, "fate": None,
+                               "reason": None, "fate_at": None}
+            if ev.msg in msgs:
+                msgs[ev.msg]["copies"] += 1
+        elif cls is Delivered:
+            c = copies.get(ev.copy)
+            if c is None:
+                self.violations += 1
+                return
+            c["deliveries"] += 1
+            c["redeliveries"] += ev.redelivered
+            c["consumer"] = ev.actor
+            if c["first_delivered_at"] is None:
+                c["first_delivered_at"] = ev.time
+        elif cls in FATE_OF:
+            c = copies.get(ev.copy)
+            if c is None or c["fate"] is not None:
+                self.violations += 1
+                return
+            c["fate"] = FATE_OF[cls].value
+            c["reason"] = ("auto" if ev.auto else "manual") if cls is Acked else \
+                None if cls is Expired else ev.reason
+            c["fate_at"] = ev.time
+            if cls is Acked:
                 self._complete(ev.msg, ev.queue)
-            elif kind in (K.CONFIRM, K.CONFIRM_NACK) and ev.msg in msgs:
-                msgs[ev.msg]["confirm"] = "ack" if kind == K.CONFIRM else "nack"
-            elif kind == K.RETURN and ev.msg in msgs:
-                msgs[ev.msg]["returned"] = True
-            elif kind == K.UNROUTABLE and ev.msg in msgs and ev.actor is not None:
-                msgs[ev.msg]["unroutable"] = True
+        elif cls is Processed:
+            self._complete(ev.msg, ev.queue)
+        elif cls is Confirmed and ev.msg in msgs:
+            msgs[ev.msg]["confirm"] = "ack" if ev.ack else "nack"
+        elif cls is Returned and ev.msg in msgs:
+            msgs[ev.msg]["returned"] = True
+        elif cls is Unroutable and ev.msg in msgs and not ev.dead_letter:
+            msgs[ev.msg]["unroutable"] = True
+        elif cls is LostInTransit:
+            self.lost_in_transit += 1
 
     def _logical(self, msg: int) -> int:
         return self.logical_of.get(msg, msg)
@@ -170,11 +176,11 @@ class Ledger:
         return {"messages": len(pairs) + t, "ok": ok, "lost": lost + t, "duplicated": dup,
                 "lost_in_transit": t}
 
-    def history(self, msg: int) -> list[Event]:
+    def history(self, msg: int) -> list[Any]:
         """Every event about message ``msg`` (and the republishes of the same logical message)."""
         lg = self._logical(msg)
         ids = {m for m, rec in self.messages.items() if rec["logical"] == lg} | {msg}
-        return [e for e in self.events if e.msg in ids]
+        return [e for e in self.events if getattr(e, "msg", None) in ids]
 
     def why(self, copy: int) -> str:
         """One line: what happened to a routed copy."""

@@ -25,23 +25,48 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .events import Event
-from .events import EventKind as K
-from .logical import IN_DOUBT, LOST_IN_TRANSIT, REPUBLISH, LogicalTracker, Msg, QSet, qadd
+from .events import (
+    ENDING_FATES,
+    Acked,
+    ClientStarted,
+    Confirmed,
+    ConsumerStarted,
+    DeadLettered,
+    Delivered,
+    Discarded,
+    Dropped,
+    Enqueued,
+    Expired,
+    Fate,
+    InDoubt,
+    Lost,
+    LostInTransit,
+    Processed,
+    ProtocolError,
+    Published,
+    QueueDeclared,
+    Republished,
+    Requeued,
+    Returned,
+    Routed,
+    Settled,
+    Unroutable,
+)
+from .logical import LogicalTracker, Msg, QSet, qadd
 from .stats import ExactQuantiles, SketchQuantiles, quantiles
 
-__all__ = ["FATES", "IN_DOUBT", "LOST_IN_TRANSIT", "REPUBLISH", "RATES", "LiveLedger"]
+__all__ = ["FATES", "RATES", "LiveLedger"]
 
 READY, UNACKED, HELD, LIMBO = 0, 1, 2, 3
-FATES = ("acked", "dead_lettered", "expired", "dropped_overflow", "discarded", "lost")
-_TERMINAL: dict[str, str] = {K.DEAD_LETTER: "dead_lettered", K.EXPIRE: "expired",
-                             K.DROP: "dropped_overflow", K.DISCARD: "discarded", K.LOSS: "lost"}
+#: the fates that end a copy, as the summary names them (``remaining`` is counted apart)
+FATES: tuple[str, ...] = tuple(f.value for f in ENDING_FATES)
+_TERMINAL: dict[type, str] = {DeadLettered: Fate.DEAD_LETTERED, Expired: Fate.EXPIRED,
+                              Dropped: Fate.DROPPED_OVERFLOW, Discarded: Fate.DISCARDED, Lost: Fate.LOST}
 #: fates that can end a message's last copy while its publish (or dead-lettering) is still routing
 #: it to further queues: the message is finished at the next commit, not at once
-_DEFER = frozenset({K.DEAD_LETTER, K.DROP, K.EXPIRE})
-#: kinds that happen inside a broker cascade: no commit before them
-_CASCADE = frozenset({K.ROUTE, K.ENQUEUE, K.DELIVER, K.DROP, K.DEAD_LETTER, K.EXPIRE, K.REQUEUE,
-                      K.UNROUTABLE})
+_DEFER = frozenset({DeadLettered, Dropped, Expired})
+#: events that happen inside a broker cascade: no commit before them
+_CASCADE = frozenset({Routed, Enqueued, Delivered, Dropped, DeadLettered, Expired, Requeued, Unroutable})
 #: per-interval rate counters (index into ``LiveLedger.cur``)
 RATES = ("published", "confirmed", "returned", "nacked", "consumed")
 #: fold the statistics' buffered samples after this many events (bounds their memory)
@@ -81,12 +106,7 @@ class ConsumerStats:
 
 
 class LiveLedger(LogicalTracker):
-    """Fates, depths, waits, latencies, duplicates and Jepsen counts, from events.
-
-    Of ``publish``, ``enqueue``, ``deliver`` and ``ack`` events it reads only ``time``,
-    ``kind``, ``actor``, ``msg``, ``copy``, ``queue``, ``detail`` and ``redelivered``:
-    :meth:`~amqpsim.trace.events.Recorder.feed` relies on it, cutting those rows short.
-    """
+    """Fates, depths, waits, latencies, duplicates, Jepsen counts and protocol errors, from events."""
 
     def __init__(self, exact: bool = True, retain: float = 0.0) -> None:
         self._init_logical(retain)
@@ -99,45 +119,48 @@ class LiveLedger(LogicalTracker):
                                      "dead_letter_unroutable"), 0)
         self.fates = dict.fromkeys(FATES, 0)
         self.violations = 0
-        self.copies: dict[int, list[Any]] = {}  # copy -> [Msg, QueueStats, t_enq, state, holder, seen]
+        self.copies: dict[int, list[Any]] = {}  # copy -> [Msg, QueueStats, t_enq, state, holder, deliveries]
         self.msgs: dict[int, Msg] = {}
         self.pending_final: list[Msg] = []
         self.dirty: list[QueueStats] = []
         self.queues: dict[str, QueueStats] = {}
         self.consumers: dict[str, ConsumerStats] = {}
+        #: protocol errors the clients met: (actor, code, text) -> the summary's entry
+        self.errors: dict[tuple[str | None, int, str], dict[str, Any]] = {}
         self.latency = quantiles(exact)
         self.latency_add = self.latency.add
         self.unfolded = 0  # events taken since the statistics were last folded
         t = self._terminal
-        self._handlers: dict[str, Any] = {
-            K.PUBLISH: self._publish, K.ENQUEUE: self._enqueue, K.DELIVER: self._deliver,
-            K.ACK: self._ack, K.NACK: self._settle, K.REJECT: self._settle, K.REQUEUE: self._requeue,
-            K.DEAD_LETTER: t, K.EXPIRE: t, K.DROP: t, K.DISCARD: t, K.LOSS: t,
-            K.PROCESSED: self._processed, K.CONFIRM: self._confirm, K.CONFIRM_NACK: self._confirm_nack,
-            K.RETURN: self._return, K.UNROUTABLE: self._unroutable, K.CONSUME: self._consume,
-            K.QUEUE_DECLARE: self._declare, K.METHOD: self._method,
+        self._handlers: dict[type, Any] = {
+            Published: self._publish, Enqueued: self._enqueue, Delivered: self._deliver,
+            Acked: self._ack, Settled: self._settle, Requeued: self._requeue,
+            DeadLettered: t, Expired: t, Dropped: t, Discarded: t, Lost: t,
+            Processed: self._processed, Confirmed: self._confirm, Returned: self._return,
+            Unroutable: self._unroutable, ConsumerStarted: self._consume, QueueDeclared: self._declare,
+            ClientStarted: self._client, ProtocolError: self._error,
+            Republished: self._republished, InDoubt: self._in_doubt, LostInTransit: self._lost_in_transit,
         }
 
     # ------------------------------------------------------------------ driving
     def __call__(self, ev: Any) -> None:
-        """Take one :class:`~amqpsim.trace.events.Event` (or a plain tuple of its fields)."""
+        """Take one event record."""
         self.take((ev,))
 
-    def take(self, rows: Sequence[Any]) -> None:
-        """Take events in order (a recorder batch listener); rows are read by position."""
-        self.unfolded += len(rows)
+    def take(self, events: Sequence[Any]) -> None:
+        """Take events in order (a recorder batch listener)."""
+        self.unfolded += len(events)
         if self.unfolded >= FOLD_EVERY:  # each event adds at most one sample
             self.fold()
         handlers = self._handlers
         cascade = _CASCADE
-        for ev in rows:
-            t = ev[0]
-            if t != self.now or ((self.dirty or self.pending_final) and ev[2] not in cascade):
+        for ev in events:
+            t = ev.time
+            cls = type(ev)
+            if t != self.now or ((self.dirty or self.pending_final) and cls not in cascade):
                 self._advance(t)
-            h = handlers.get(ev[2])
+            h = handlers.get(cls)
             if h is not None:
                 h(ev)
-
     def fold(self) -> None:
         """Fold the samples the statistics buffer (see :class:`~.stats.SketchQuantiles`)."""
         self.unfolded = 0
@@ -174,8 +197,7 @@ class LiveLedger(LogicalTracker):
 
     def finish(self, t: float) -> None:
         """The run ended at ``t``: settle, close busy periods, classify every logical message."""
-        self(Event(t, -1, "end"))
-        self.commit()
+        self._advance(t)
         for c in self.consumers.values():
             if c.held:
                 c.busy += self.now - c.since
@@ -218,54 +240,66 @@ class LiveLedger(LogicalTracker):
             self.counts["routed_copies"] == sum(self.fates.values()) + len(self.copies)
 
     # ------------------------------------------------------------------ handlers
-    def _confirm(self, ev: Any) -> None:
-        self.counts["confirmed"] += 1
-        self.cur[1] += 1
+    def _confirm(self, ev: Confirmed) -> None:
+        if ev.ack:
+            self.counts["confirmed"] += 1
+            self.cur[1] += 1
+        else:
+            self.counts["nacked"] += 1
+            self.cur[3] += 1
 
-    def _return(self, ev: Any) -> None:
+    def _return(self, ev: Returned) -> None:
         self.counts["returned"] += 1
         self.cur[2] += 1
 
-    def _confirm_nack(self, ev: Any) -> None:
-        self.counts["nacked"] += 1
-        self.cur[3] += 1
-
-    def _unroutable(self, ev: Any) -> None:
-        detail = ev[12]
-        if detail is not None and detail.startswith("dead-letter"):
+    def _unroutable(self, ev: Unroutable) -> None:
+        if ev.dead_letter:
             self.counts["dead_letter_unroutable"] += 1
             return
         self.counts["unroutable"] += 1
-        msg = self.msgs.get(ev[4])
+        msg = self.msgs.get(ev.msg)
         if msg is not None and msg.live == 0:
             self._finalize(msg)
 
-    def _declare(self, ev: Any) -> None:
-        if ev[7] is not None:
-            self.queue(ev[7])
+    def _declare(self, ev: QueueDeclared) -> None:
+        self.queue(ev.queue)
 
-    def _consume(self, ev: Any) -> None:
-        if ev[3] is not None:
-            self.consumer(ev[3])
+    def _consume(self, ev: ConsumerStarted) -> None:
+        if ev.actor is not None:
+            self.consumer(ev.actor)
 
-    def _publish(self, ev: Any) -> None:
+    def _client(self, ev: ClientStarted) -> None:
+        if ev.role == "consumer":
+            self.consumer(ev.actor)
+
+    def _error(self, ev: ProtocolError) -> None:
+        key = (ev.actor, ev.reply_code, ev.reply_text)
+        entry = self.errors.get(key)
+        if entry is None:
+            self.errors[key] = {"actor": ev.actor, "code": ev.reply_code, "text": ev.reply_text,
+                                "scope": ev.scope, "count": 1, "first": ev.time}
+        else:
+            entry["count"] += 1
+
+    def _publish(self, ev: Published) -> None:
         self.counts["published"] += 1
         self.cur[0] += 1
-        self.msgs[ev[4]] = Msg(ev[4], ev[0])
+        self.msgs[ev.msg] = Msg(ev.msg, ev.time)
 
-    def _enqueue(self, ev: Any) -> None:
+    def _enqueue(self, ev: Enqueued) -> None:
         self.counts["routed_copies"] += 1
-        name = ev[7]
+        name = ev.queue
         q = self.queues.get(name) or self.queue(name)
         q.enqueued += 1
         q.depth += 1
         if q.depth > q.max_depth and not q.dirty:  # a new maximum, if it lasts to the commit
             q.dirty = True
             self.dirty.append(q)
-        msg = self.msgs.get(ev[4])
+        mid = ev.msg
+        msg = self.msgs.get(mid)
         if msg is None:  # a dead-lettered message already finished, or a log that starts mid-run
-            msg = self.msgs[ev[4]] = Msg(ev[4], ev[0], 0)
-            lg = self.recent_msgs.get(ev[4]) or self.watched.get(ev[4])
+            msg = self.msgs[mid] = Msg(mid, ev.time, 0)
+            lg = self.recent_msgs.get(mid) or self.watched.get(mid)
             if lg is not None:
                 msg.root = lg
             msg.root.refs += 1
@@ -273,12 +307,12 @@ class LiveLedger(LogicalTracker):
         lg = msg.root
         if lg.routed != name:
             lg.routed = name if lg.routed is None else qadd(lg.routed, name)
-        self.copies[ev[5]] = [msg, q, ev[0], READY, None, False]
+        self.copies[ev.copy] = [msg, q, ev.time, READY, None, 0]
 
-    def _deliver(self, ev: Any) -> None:
+    def _deliver(self, ev: Delivered) -> None:
         counts = self.counts
         counts["delivered"] += 1
-        cp = self.copies.get(ev[5])
+        cp = self.copies.get(ev.copy)
         if cp is None:
             self.violations += 1
             return
@@ -287,20 +321,20 @@ class LiveLedger(LogicalTracker):
         if cp[3] == READY:
             q.depth -= 1
             q.out += 1
-        if not cp[5]:
-            cp[5] = True
-            q.wait_add(ev[0] - cp[2])
-        name = ev[3] if ev[3] is not None else "?"
+        if cp[5] == 0:
+            q.wait_add(ev.time - cp[2])
+        cp[5] += 1
+        name = ev.actor if ev.actor is not None else "?"
         c = self.consumers.get(name) or self.consumer(name)
         c.delivered += 1
-        if ev[15]:
+        if ev.redelivered:
             counts["redelivered"] += 1
             c.redelivered += 1
-        cp[3] = HELD if ev[12] == "no_ack" else UNACKED
+        cp[3] = HELD if ev.auto_ack else UNACKED
         if cp[4] is not None:
             self._release(cp[4])
         if c.held == 0:
-            c.since = ev[0]
+            c.since = ev.time
         c.held += 1
         cp[4] = c
 
@@ -329,45 +363,29 @@ class LiveLedger(LogicalTracker):
                 self._finalize(msg)
         return msg
 
-    def _ack(self, ev: Any) -> None:
-        cp = self.copies.pop(ev[5], None)
+    def _ack(self, ev: Acked) -> None:
+        cp = self.copies.pop(ev.copy, None)
         if cp is None:
             self.violations += 1
             return
         msg: Msg = cp[0]
         lg = msg.root
-        name = ev[7]
+        name = ev.queue
         if lg.acked is None and lg.done is None:  # the common case: its first completion
             lg.acked = lg.done = name
         else:
             lg.acked = qadd(lg.acked, name)
             self._complete(lg, name)
-        self.latency_add(ev[0] - msg.t)
-        # the copy's end (as _end, inlined: this is the hottest path)
-        q = cp[1]
-        if cp[3] == READY:
-            q.depth -= 1
-        else:
-            q.out -= 1
-        c = cp[4]
-        if c is not None:
-            c.held -= 1
-            if c.held == 0:
-                c.busy += self.now - c.since
-        else:
-            c = self.consumer(ev[3] or "?")
-        self.fates["acked"] += 1
-        q.fates["acked"] += 1
-        msg.live -= 1
-        if msg.live == 0:
-            self._finalize(msg)
+        self.latency_add(ev.time - msg.t)
+        c = cp[4] or self.consumer(ev.actor or "?")
+        self._end(cp, "acked", False)
         c.acked += 1
         if c.orphans:
             self._unpin(c)
         self.cur[4] += 1
 
-    def _settle(self, ev: Any) -> None:
-        cp = self.copies.get(ev[5])
+    def _settle(self, ev: Settled) -> None:
+        cp = self.copies.get(ev.copy)
         if cp is None:
             self.violations += 1
             return
@@ -380,8 +398,8 @@ class LiveLedger(LogicalTracker):
                 self._unpin(c)
         cp[3] = LIMBO
 
-    def _requeue(self, ev: Any) -> None:
-        cp = self.copies.get(ev[5])
+    def _requeue(self, ev: Requeued) -> None:
+        cp = self.copies.get(ev.copy)
         if cp is None:
             self.violations += 1
             return
@@ -401,26 +419,26 @@ class LiveLedger(LogicalTracker):
                 self.dirty.append(q)
         cp[3] = READY
 
-    def _terminal(self, ev: Any) -> None:
-        cp = self.copies.pop(ev[5], None)
+    def _terminal(self, ev: DeadLettered | Expired | Dropped | Discarded | Lost) -> None:
+        cp = self.copies.pop(ev.copy, None)
         if cp is None:
             self.violations += 1
             return
-        kind = ev[2]
-        if kind == K.LOSS:
+        cls = type(ev)
+        if cls is Lost:
             lg = cp[0].root
             lg.lost = qadd(lg.lost, cp[1].name)
             if cp[4] is not None:
                 cp[4].lost += 1
-        self._end(cp, _TERMINAL[kind], kind in _DEFER)
+        self._end(cp, _TERMINAL[cls], cls in _DEFER)
 
-    def _processed(self, ev: Any) -> None:
-        c = self.consumers.get(ev[3]) if ev[3] is not None else None
-        lg = self._logical_of(ev[4])
+    def _processed(self, ev: Processed) -> None:
+        c = self.consumers.get(ev.actor)
+        lg = self._logical_of(ev.msg)
         if lg is None and c is not None:
-            lg = next((x for m, x in c.orphans if m == ev[4]), None)
-        if lg is not None and ev[7] is not None:
-            self._complete(lg, ev[7])
+            lg = next((x for m, x in c.orphans if m == ev.msg), None)
+        if lg is not None:
+            self._complete(lg, ev.queue)
         if c is not None and c.orphans:
             self._unpin(c)
 
@@ -431,3 +449,16 @@ class LiveLedger(LogicalTracker):
             if lg.refs == 0:
                 self._unused(lg)
         c.orphans.clear()
+
+    # ------------------------------------------------------------------ the producers' doubts
+    def _in_doubt(self, ev: InDoubt) -> None:
+        self._watch(ev.msg, ev.time)
+
+    def _republished(self, ev: Republished) -> None:
+        self._link(ev.msg, ev.original)
+
+    def _lost_in_transit(self, ev: LostInTransit) -> None:
+        j = self.jepsen
+        j["lost_in_transit"] += 1
+        j["lost"] += 1
+        j["messages"] += 1

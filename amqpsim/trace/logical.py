@@ -2,8 +2,8 @@
 
 A *logical message* is a publish together with its republishes: a producer that
 republishes an in-doubt message links the new publish to the first one with a
-``method`` event ``detail="republish of <msg>"`` and, when it learns of the
-connection loss, announces the in-doubt messages (``detail="in_doubt"``).
+``Republished`` event and, when it learns of the connection loss, announces the
+in-doubt messages (``InDoubt`` events).
 
 A *completion* is an ``ack`` or a ``processed`` event (processing finished but
 the ack could not be sent); a completion of a (logical message, queue) that
@@ -23,11 +23,6 @@ from __future__ import annotations
 
 from collections import deque
 from typing import Any
-
-#: ``detail`` values of the simulation's ``method`` events the ledger understands
-IN_DOUBT = "in_doubt"
-REPUBLISH = "republish of "
-LOST_IN_TRANSIT = "lost_in_transit"
 
 # A "queue set" is None, one queue name, or a set of names (most messages reach one queue).
 QSet = Any
@@ -102,24 +97,14 @@ class LogicalTracker:
             return msg.root
         return self.recent_msgs.get(m) or self.watched.get(m)
 
-    def _method(self, ev: Any) -> None:
-        detail = ev[12]
-        if not detail:
-            return
-        if detail == IN_DOUBT:
-            lg = self._logical_of(ev[4])
-            if lg is None:
-                self.horizon_misses += 1
-                lg = Msg(ev[4], ev[0], 0)
-            lg.watched = True
-            self.watched[lg.id] = lg
-        elif detail.startswith(REPUBLISH):
-            self._link(ev[4], int(detail[len(REPUBLISH):]))
-        elif detail == LOST_IN_TRANSIT:
-            j = self.jepsen
-            j["lost_in_transit"] += 1
-            j["lost"] += 1
-            j["messages"] += 1
+    def _watch(self, m: int, t: float) -> None:
+        """Message ``m`` is in doubt: keep its logical message to the end of the run."""
+        lg = self._logical_of(m)
+        if lg is None:
+            self.horizon_misses += 1
+            lg = Msg(m, t, 0)
+        lg.watched = True
+        self.watched[lg.id] = lg
 
     def _link(self, new: int, orig: int) -> None:
         """Message ``new`` republishes ``orig``: they are one logical message.

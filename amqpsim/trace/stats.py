@@ -63,6 +63,10 @@ class ExactQuantiles:
     def summary(self) -> dict[str, float]:
         return _summary(self)
 
+    def points(self) -> tuple[list[float], list[int]]:
+        """The distribution as values and their weights: every sample, weight 1."""
+        return list(self.values), [1] * len(self.values)
+
 
 class SketchQuantiles:
     """A log-bucket histogram with relative accuracy ``accuracy``.
@@ -128,6 +132,14 @@ class SketchQuantiles:
 
     def summary(self) -> dict[str, float]:
         return _summary(self)
+
+    def points(self) -> tuple[list[float], list[int]]:
+        """The distribution as values and their weights: each bucket's value and count."""
+        self.fold()
+        keys = sorted(self.buckets)
+        values = [0.0] * bool(self.zeros) + [2 * self._g**i / (self._g + 1) for i in keys]
+        weights = [self.zeros] * bool(self.zeros) + [self.buckets[i] for i in keys]
+        return values, weights
 
 
 def _summary(q: ExactQuantiles | SketchQuantiles) -> dict[str, float]:

@@ -1,10 +1,9 @@
 """The run summary (SCENARIO-FORMAT.md, "What a run returns"), built from events only.
 
-:class:`Summarizer` is a recorder listener (a :class:`~amqpsim.trace.live.LiveLedger`
-plus per-interval time series). Attach it (or, faster, ``summarizer.take`` as a
-recorder *batch* listener, or ``summarizer.feeder()``, both of which take events in
-small batches) to the recorder before the run, flush the recorder, call
-:meth:`Summarizer.finish` with the end time, then :meth:`Summarizer.summary`.
+:class:`Summarizer` is a :class:`~amqpsim.trace.live.LiveLedger` plus per-interval
+time series. Add ``summarizer.take`` to a recorder's batch listeners before the run,
+flush the recorder, call :meth:`Summarizer.finish` with the end time, then
+:meth:`Summarizer.summary`.
 :func:`summarize` does all of that for a list of events.
 
 Definitions: ``delivered`` counts every ``basic.deliver`` (redeliveries too);
@@ -32,6 +31,10 @@ Besides the contract keys the summary has these extra keys:
   ``ok`` (acked at least once), ``lost`` (never acked, nothing left, some copy
   lost -- or lost in transit), ``duplicated`` (processed more than once),
   ``lost_in_transit``;
+* ``errors`` (SCENARIO-FORMAT.md, "Protocol errors in the summary"): the AMQP errors
+  the clients met, one entry per (actor, code, text) with ``scope`` (``channel`` or
+  ``connection``), ``count`` and ``first`` (the simulated time of the first one), in
+  order of ``first``; ``[]`` when there were none;
 * ``series``: ``interval`` (seconds), ``time`` (end of each interval), the
   per-interval rates (msg/s, like RabbitMQ PerfTest) ``published``, ``confirmed``,
   ``returned``, ``nacked``, ``consumed`` (acks), and ``depth`` (ready messages per
@@ -45,10 +48,9 @@ the same in both modes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from .events import Event
 from .live import FATES, RATES, LiveLedger, QueueStats
 
 MESSAGE_KEYS = ("published", "confirmed", "nacked", "returned", "unroutable", "routed_copies",
@@ -66,30 +68,6 @@ class Summarizer(LiveLedger):
         self.bins: list[list[int]] = [[] for _ in RATES]
         self.end_time: float | None = None
         self._last_width = interval
-        self._buffer: list[Event] = []
-
-    # ------------------------------------------------------------------ feeding
-    def feeder(self, size: int = 512) -> Callable[[Event], None]:
-        """A recorder listener that hands events over in batches of ``size``.
-
-        Processing events in batches keeps this code and its data warm in the CPU
-        caches, which makes a run noticeably faster; at most ``size`` events wait.
-        :meth:`finish` (or :meth:`flush`) processes what is left.
-        """
-        buf = self._buffer
-        append = buf.append
-        flush = self.flush
-
-        def feed(ev: Event) -> None:
-            append(ev)
-            if len(buf) >= size:
-                flush()
-
-        return feed
-
-    def flush(self) -> None:
-        self.take(self._buffer)
-        self._buffer.clear()
 
     # ------------------------------------------------------------------ series
     def _new_queue(self, q: QueueStats) -> None:
@@ -120,7 +98,6 @@ class Summarizer(LiveLedger):
     def finish(self, t: float) -> None:
         if self.end_time is not None:
             return
-        self.flush()
         super().finish(t)
         self.end_time = t
         start = len(self.bins[0]) * self.dt
@@ -178,17 +155,18 @@ class Summarizer(LiveLedger):
                            "fate_sum": fate_sum},
             "jepsen": dict(self.jepsen),
             "series": self.series(),
+            "errors": sorted(self.errors.values(), key=lambda e: (e["first"], str(e["actor"]), e["code"])),
         }
 
 
-def summarize(events: Iterable[Event], scenario: str | None = None, seed: int | None = None,
+def summarize(events: Iterable[Any], scenario: str | None = None, seed: int | None = None,
               sim_time: float | None = None, exact: bool = True, interval: float = 1.0) -> dict[str, Any]:
     """The summary of an event log (e.g. one read back from JSONL or Parquet)."""
     s = Summarizer(exact=exact, retain=float("inf"), interval=interval)
     last = 0.0
     for ev in events:
         s(ev)
-        last = ev[0]
+        last = ev.time
     end = last if sim_time is None else sim_time
     s.finish(end)
     return s.summary(scenario, seed, end)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-_FATE_STYLE = {"lost": "bold red", "duplicates": "yellow", "dropped_overflow": "yellow",
-               "dead_lettered": "magenta", "expired": "magenta", "discarded": "magenta"}
+from .events import Fate
+
+_FATE_STYLE = {Fate.LOST: "bold red", "duplicates": "yellow", Fate.DROPPED_OVERFLOW: "yellow",
+               Fate.DEAD_LETTERED: "magenta", Fate.EXPIRED: "magenta", Fate.DISCARDED: "magenta"}
 
 
 def _fmt(x: Any) -> str:
@@ -39,8 +41,7 @@ def summary_renderables(summary: dict[str, Any]) -> list[Any]:
     right = Table(title="fate of every routed copy", header_style="bold")
     right.add_column("fate")
     right.add_column("copies", justify="right")
-    for key in ("acked", "dead_lettered", "expired", "dropped_overflow", "discarded", "lost",
-                "remaining", "duplicates"):
+    for key in (*Fate, "duplicates"):
         style = _FATE_STYLE.get(key, "") if m.get(key, 0) else ""
         right.add_row(Text(key, style=style), Text(_fmt(m.get(key, 0)), style=style))
     out.append(Columns([left, right]))
@@ -57,14 +58,17 @@ def summary_renderables(summary: dict[str, Any]) -> list[Any]:
                       _fmt(w.get("p99", 0.0)))
         out.append(t)
 
+    errors = summary.get("errors", [])
     consumers = summary.get("consumers", {})
     if consumers:
+        codes = _codes_by_actor(errors)
         t = Table(title="consumers", header_style="bold")
-        for col in ("consumer", "delivered", "acked", "rejected", "lost", "busy"):
-            t.add_column(col, justify="left" if col == "consumer" else "right")
+        for col in ("consumer", "delivered", "acked", "rejected", "lost", "busy", *(["error"] if codes else [])):
+            t.add_column(col, justify="left" if col in ("consumer", "error") else "right")
         for name, c in consumers.items():
+            error = [Text(codes.get(name, ""), style="bold red")] if codes else []
             t.add_row(name, _fmt(c["delivered"]), _fmt(c["acked"]), _fmt(c.get("rejected", 0)),
-                      _fmt(c.get("lost", 0)), f"{100 * c['busy_fraction']:.0f} %")
+                      _fmt(c.get("lost", 0)), f"{100 * c['busy_fraction']:.0f} %", *error)
         out.append(t)
 
     lat = summary.get("latency", {})
@@ -77,7 +81,23 @@ def summary_renderables(summary: dict[str, Any]) -> list[Any]:
                         f"(in transit {j['lost_in_transit']:,}), duplicated {j['duplicated']:,}"))
     out.append(Text("conservation: every routed copy has exactly one fate" if ok else
                     f"CONSERVATION VIOLATED: {inv}", style="green" if ok else "bold red"))
+    if errors:
+        t = Table(title="protocol errors the clients met", header_style="bold red", title_style="bold red")
+        for col in ("actor", "code", "scope", "count", "first", "text"):
+            t.add_column(col, justify="right" if col in ("code", "count", "first") else "left")
+        for e in errors:
+            t.add_row(str(e["actor"]), str(e["code"]), e["scope"], _fmt(e["count"]), f"{e['first']:.4g} s",
+                      e["text"])
+        out.append(t)
     return out
+
+
+def _codes_by_actor(errors: list[dict[str, Any]]) -> dict[str, str]:
+    """The reply codes each actor met, ``"405"`` or ``"404, 406"``."""
+    codes: dict[str, list[str]] = {}
+    for e in errors:
+        codes.setdefault(str(e["actor"]), []).append(str(e["code"]))
+    return {actor: ", ".join(dict.fromkeys(cs)) for actor, cs in codes.items()}
 
 
 def print_summary(summary: dict[str, Any], console: Any = None) -> None:

@@ -2,8 +2,9 @@
 
 :func:`topology_from_events` returns the shape of RabbitMQ's ``definitions.json``
 (``exchanges``, ``queues``, ``bindings``, each a list of dicts) built from the
-declare and bind events. Events do not carry declare or bind *arguments*, so a few
-are inferred from what the run did:
+declare and bind events (a queue's type becomes its ``x-queue-type`` argument, as in
+``definitions.json``). Events do not carry the other declare or bind *arguments*, so a
+few are inferred from what the run did:
 
 * ``x-dead-letter-exchange`` of a queue: from its ``dead_letter`` events;
 * ``alternate-exchange`` of an exchange: from ``route`` events that reached queues
@@ -20,7 +21,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .events import EventKind as K
+from .events import (
+    Bound,
+    ConsumerStarted,
+    DeadLettered,
+    Enqueued,
+    EventKind,
+    ExchangeDeclared,
+    Published,
+    QueueDeclared,
+    Routed,
+)
 
 __all__ = ["topology_from_events", "PREDECLARED_TYPES"]
 
@@ -30,25 +41,27 @@ PREDECLARED_TYPES: dict[str, str] = {
     "amq.headers": "headers", "amq.match": "headers", "amq.rabbitmq.trace": "topic",
 }
 
-_KINDS = {K.EXCHANGE_DECLARE, K.QUEUE_DECLARE, K.BIND, K.PUBLISH, K.ROUTE, K.DEAD_LETTER,
-          K.CONSUME, K.ENQUEUE}
+#: the kinds read here, and (for a DataFrame) the columns that tell two of their rows apart
+_USED: dict[str, list[str] | None] = {
+    EventKind.EXCHANGE_DECLARE: None, EventKind.QUEUE_DECLARE: None, EventKind.BIND: None,
+    EventKind.PUBLISH: ["exchange"], EventKind.CONSUME: ["queue"], EventKind.ENQUEUE: ["queue"],
+    EventKind.DEAD_LETTER: ["queue", "exchange"], EventKind.ROUTE: ["exchange", "queues"],
+}
 
 
-def _rows(events: Any) -> Iterable[Any]:
-    """Event records from a list of events or a DataFrame with the event columns."""
-    if hasattr(events, "itertuples"):
-        return events.itertuples(index=False)
-    return events
+def _records(events: Any) -> Iterable[Any]:
+    """Event records from a list of records or a DataFrame with the event columns (of the
+    kinds used here, without the rows that would repeat what an earlier one said)."""
+    if not hasattr(events, "itertuples"):
+        return events
+    import pandas as pd
 
+    from .io import from_frame
 
-def _flags(detail: str | None) -> dict[str, bool]:
-    """``"durable=True exclusive=False"`` -> ``{"durable": True, "exclusive": False}``."""
-    out: dict[str, bool] = {}
-    for part in (detail or "").split():
-        key, _, value = part.partition("=")
-        if value in ("True", "False"):
-            out[key] = value == "True"
-    return out
+    df = events.loc[events["kind"].isin(list(_USED))]
+    firsts = [g if cols is None else g.drop_duplicates(cols) for kind, g in df.groupby("kind", sort=False)
+              for cols in [_USED[kind]]]
+    return from_frame(pd.concat(firsts).sort_index()) if firsts else []
 
 
 def topology_from_events(events: Any) -> dict[str, list[dict[str, Any]]]:
@@ -58,51 +71,46 @@ def topology_from_events(events: Any) -> dict[str, list[dict[str, Any]]]:
     bindings: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     routes: list[tuple[str, tuple[str, ...]]] = []
 
-    def exchange(name: str | None, typ: str | None = None) -> None:
+    def exchange(name: str, typ: str | None = None) -> None:
         if not name or name in exchanges:
             return
         typ = typ or PREDECLARED_TYPES.get(name, "direct")
         exchanges[name] = {"name": name, "type": typ, "durable": True, "auto_delete": False,
                            "internal": False, "arguments": {}}
 
-    def queue(name: str | None, flags: dict[str, bool] | None = None) -> None:
-        if not name:
-            return
+    def queue(name: str, **flags: bool) -> None:
         if name not in queues:
             queues[name] = {"name": name, "durable": True, "auto_delete": False, "exclusive": False,
                             "arguments": {}}
-        queues[name].update(flags or {})
+        queues[name].update(flags)
 
-    for e in _rows(events):
-        kind = e.kind
-        if kind not in _KINDS:
-            continue
-        if kind == K.EXCHANGE_DECLARE:
-            exchange(e.exchange, e.detail)
-        elif kind == K.QUEUE_DECLARE:
-            queue(e.queue, _flags(e.detail))
-        elif kind == K.BIND:
-            dtype = e.detail if e.detail in ("queue", "exchange") else "queue"
-            exchange(e.exchange)
-            if dtype == "exchange":
-                exchange(e.queue)
+    for e in _records(events):
+        if isinstance(e, ExchangeDeclared):
+            exchange(e.exchange, e.exchange_type)
+        elif isinstance(e, QueueDeclared):
+            queue(e.queue, durable=e.durable, auto_delete=e.auto_delete, exclusive=e.exclusive)
+            if e.queue_type != "classic":
+                queues[e.queue]["arguments"]["x-queue-type"] = e.queue_type
+        elif isinstance(e, Bound):
+            exchange(e.source)
+            if e.destination_type == "exchange":
+                exchange(e.destination)
             else:
-                queue(e.queue)
-            key = (e.exchange, dtype, e.queue, e.routing_key or "")
-            bindings.setdefault(key, {"source": e.exchange, "destination": e.queue,
-                                      "destination_type": dtype, "routing_key": e.routing_key or "",
+                queue(e.destination)
+            key = (e.source, e.destination_type, e.destination, e.routing_key)
+            bindings.setdefault(key, {"source": e.source, "destination": e.destination,
+                                      "destination_type": e.destination_type, "routing_key": e.routing_key,
                                       "arguments": {}})
-        elif kind == K.PUBLISH:
+        elif isinstance(e, Published):
             exchange(e.exchange)
-        elif kind in (K.CONSUME, K.ENQUEUE):
+        elif isinstance(e, ConsumerStarted | Enqueued):
             queue(e.queue)
-        elif kind == K.DEAD_LETTER:
+        elif isinstance(e, DeadLettered):
             queue(e.queue)
-            if e.exchange is not None:
-                queues[e.queue]["arguments"].setdefault("x-dead-letter-exchange", e.exchange)
-                exchange(e.exchange)
-        elif kind == K.ROUTE and e.exchange and e.detail:
-            routes.append((e.exchange, tuple(e.detail.split(","))))
+            queues[e.queue]["arguments"].setdefault("x-dead-letter-exchange", e.exchange)
+            exchange(e.exchange)
+        elif isinstance(e, Routed) and e.exchange:
+            routes.append((e.exchange, e.queues))
     _infer_alternates(exchanges, bindings.values(), routes)
     return {"exchanges": list(exchanges.values()), "queues": list(queues.values()),
             "bindings": list(bindings.values())}

@@ -18,6 +18,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 
 from ..trace.events import EventKind as K
+from ..trace.events import Fate
 from . import style as S
 from .data import events_of, name_of
 from .graph import _path, base_name, routing_networkx
@@ -37,19 +38,19 @@ def _moves(G: Any, ev: Any, t0: float, t1: float) -> list[tuple[float, list[str]
     out: list[tuple[float, list[str], str]] = []
     copies = ev.loc[ev["kind"] == K.ENQUEUE, ["msg", "queue", "copy", "time"]]
     by_msg_queue = {(m, q, t): c for m, q, c, t in copies.itertuples(index=False)}
-    for t, kind, actor, msg, copy, x, q, detail in sel[
-            ["time", "kind", "actor", "msg", "copy", "exchange", "queue", "detail"]].itertuples(index=False):
+    for t, kind, actor, msg, copy, x, q, targets in sel[
+            ["time", "kind", "actor", "msg", "copy", "exchange", "queue", "queues"]].itertuples(index=False):
         if kind == K.PUBLISH:
             out.append((t, ["P:" + base_name(actor), "X:" + str(x)], PUBLISH_DOT))
-        elif kind == K.ROUTE and isinstance(detail, str):
-            for target in detail.split(","):
+        elif kind == K.ROUTE:
+            for target in targets:
                 c = by_msg_queue.get((msg, target, t))
-                color = S.fate_color(fates.get(c, "remaining")) if c is not None else PUBLISH_DOT
+                color = S.fate_color(fates.get(c, Fate.REMAINING.value)) if c is not None else PUBLISH_DOT
                 out.append((t, _path(G, "X:" + str(x), "Q:" + target), color))
-        elif kind == K.DEAD_LETTER and isinstance(x, str):
-            out.append((t, ["Q:" + str(q), "X:" + x], S.DEAD_LETTER))
+        elif kind == K.DEAD_LETTER:
+            out.append((t, ["Q:" + str(q), "X:" + str(x)], S.DEAD_LETTER))
         elif kind == K.DELIVER:
-            out.append((t, ["Q:" + str(q), "C:" + base_name(actor)], S.fate_color(fates.get(copy, "remaining"))))
+            out.append((t, ["Q:" + str(q), "C:" + base_name(actor)], S.fate_color(fates.get(copy, Fate.REMAINING.value))))
     return [m for m in out if len(m[1]) >= 2 and all(n in G for n in m[1])]
 
 

@@ -1,9 +1,9 @@
 """What a picture is drawn from: the events (and, when present, the topology and summary).
 
-Every public function accepts a *run*: anything with ``.events`` (a DataFrame or
-a list of :class:`~amqpsim.trace.events.Event`), optionally ``.topology`` (a
-definitions.json-shaped dict) and ``.summary``; or the events themselves; or a
-broker / recorder (``.recorder.events``).
+Every public function accepts a *run*: anything with ``.events`` (a DataFrame from
+:func:`amqpsim.trace.io.to_frame`, or a list of event records), optionally
+``.topology`` (a definitions.json-shaped dict) and ``.summary``; or the events
+themselves; or a broker or anything else with ``.recorder.events``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..trace.events import FIELDS
+from ..trace.events import COLUMNS
+from ..trace.io import to_frame
 from ..trace.topology import topology_from_events
 
 __all__ = ["events_of", "topology_of", "summary_of", "name_of", "description_of"]
@@ -20,33 +21,30 @@ __all__ = ["events_of", "topology_of", "summary_of", "name_of", "description_of"
 _CACHE_ATTR = "_amqpsim_viz_frame"
 
 
-def _frame(records: Any) -> pd.DataFrame:
-    if isinstance(records, pd.DataFrame):
-        df = records.copy()
-    else:
-        df = pd.DataFrame.from_records(list(records), columns=list(FIELDS))
-    for col in FIELDS:
-        if col not in df.columns:
-            df[col] = None
-    if len(df):
-        df["kind"] = [getattr(k, "value", k) for k in df["kind"]]
-        df["kind"] = df["kind"].astype(str)
-        df = df.sort_values("seq", kind="stable") if df["seq"].notna().all() else df
-    df["time"] = pd.to_numeric(df["time"], errors="coerce").astype(float)
-    return df.reset_index(drop=True)
+def _frame(source: Any) -> pd.DataFrame:
+    """The flat view of the log (:func:`~amqpsim.trace.io.to_frame`), in ``seq`` order."""
+    if not isinstance(source, pd.DataFrame):
+        return to_frame(source)
+    missing = [c for c in COLUMNS if c not in source.columns]
+    if missing:
+        raise ValueError(f"not an event frame (see amqpsim.trace.io.to_frame): no column {missing[0]!r}")
+    return source.sort_values("seq", kind="stable").reset_index(drop=True)
 
 
 def events_of(run: Any) -> pd.DataFrame:
-    """The run's events as a DataFrame with every event field as a column, in ``seq`` order."""
+    """The run's events as a DataFrame with the columns :data:`~amqpsim.trace.events.COLUMNS`."""
     if isinstance(run, pd.DataFrame):
         return _frame(run)
-    source = getattr(run, "events", None)
-    if source is None and hasattr(run, "recorder"):
+    if hasattr(run, "events"):
+        source = run.events
+        if source is None:
+            raise ValueError("this run kept no events (run it with events=True to draw it)")
+    elif hasattr(run, "recorder"):
         source = run.recorder.events  # a broker (amqpsim.pika.broker_for) or a recorder's owner
-    elif source is None and hasattr(run, "events"):
-        raise ValueError("this run kept no events (run it with events=True to draw it)")
-    if source is None:
+    else:
         source = run  # the events themselves
+    if isinstance(source, pd.DataFrame):
+        return _frame(source)
     key = (id(source), len(source))  # a live broker's log grows: draw what it holds now
     cached = getattr(run, _CACHE_ATTR, None)
     if cached is not None and cached[0] == key:

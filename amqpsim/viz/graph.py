@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..trace.events import EventKind as K
 from .data import events_of, summary_of, topology_of
-from .metrics import depth_series
+from .metrics import _flag, depth_series
 
 __all__ = ["routing_networkx", "export_graph", "base_name"]
 
@@ -47,8 +47,8 @@ def routing_networkx(run: Any) -> nx.DiGraph:
     if (ev.loc[ev["kind"] == K.PUBLISH, "exchange"] == "").any():
         G.add_node("X:", kind="exchange", name="", type="direct", label="(default)", alternate=None,
                    messages=0, unroutable=0, returned=0)
-        routed = ev.loc[(ev["kind"] == K.ROUTE) & (ev["exchange"] == ""), "detail"].dropna()
-        for name in dict.fromkeys(q for targets in routed for q in str(targets).split(",")):
+        routed = ev.loc[(ev["kind"] == K.ROUTE) & (ev["exchange"] == ""), "queues"]
+        for name in dict.fromkeys(q for targets in routed for q in targets):
             if "Q:" + name in G:  # the default exchange's implicit binding: routing key = queue name
                 G.add_edge("X:", "Q:" + name, kind="binding", keys=[name], arguments=[{}], messages=0)
     for b in topo["bindings"]:
@@ -95,18 +95,18 @@ def _traffic(G: nx.DiGraph, ev: pd.DataFrame) -> None:
     for actor in pub["actor"].dropna().unique():
         G.nodes["P:" + base_name(actor)]["actors"].add(actor)
     paths: dict[tuple[str, str], list[str]] = {}
-    for x, targets in ev.loc[(ev["kind"] == K.ROUTE) & ev["detail"].notna(), ["exchange", "detail"]].itertuples(
-            index=False):
+    for x, targets in ev.loc[ev["kind"] == K.ROUTE, ["exchange", "queues"]].itertuples(index=False):
         if "X:" + x in G:
             G.nodes["X:" + x]["messages"] += 1
-        for q in str(targets).split(","):
+        for q in targets:
             key = ("X:" + x, "Q:" + q)
             if key not in paths:
                 paths[key] = _path(G, *key)
             for a, b in zip(paths[key], paths[key][1:], strict=False):
                 G.edges[a, b]["messages"] += 1
+    client = ~_flag(ev["dead_letter"])  # a client's publish, not a dead-letter republish
     for kind, attr in ((K.UNROUTABLE, "unroutable"), (K.RETURN, "returned")):
-        sel = ev.loc[(ev["kind"] == kind) & (ev["detail"].isna())]
+        sel = ev.loc[(ev["kind"] == kind) & client]
         for x, n in sel.groupby("exchange").size().items():
             if "X:" + x in G:
                 G.nodes["X:" + x][attr] = int(n)

@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ..trace.events import Fate
 from . import style as S
 from .data import events_of, name_of
 from .metrics import fate_counts
@@ -68,7 +69,7 @@ def ledger(runs: Any, percent: bool = False, title: str | None = None) -> Figure
             if w >= (12 if percent else widest * 0.045):
                 pct = f"{100 * n / total:.0f}%" if total else ""
                 ax.text(left + w / 2, y, f"{n}\n{pct}", ha="center", va="center", fontsize=7.5,
-                        color="white" if fate not in ("remaining", "unroutable", "redelivered") else S.INK)
+                        color="white" if fate not in (Fate.REMAINING, "unroutable", "redelivered") else S.INK)
             left += w
             used[fate] = None
         ax.annotate(f"{routed} routed copies", (left, y), xytext=(6, 0), textcoords="offset points",

@@ -11,14 +11,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..trace.events import FATE_OF, Fate, kind_of
 from ..trace.events import EventKind as K
 
 __all__ = ["depth_series", "copy_fates", "fate_counts", "waits", "latencies", "deliveries",
            "fault_windows", "percentiles"]
 
-_GONE = (K.ACK, K.EXPIRE, K.DEAD_LETTER, K.DROP, K.DISCARD, K.LOSS)
-_STATE = {K.ENQUEUE: "ready", K.DELIVER: "unacked", K.REQUEUE: "ready", **{k: "gone" for k in _GONE}}
-FAULT_KINDS = ("consumer_crash", "broker_restart", "slow_consumer", "connection_loss", "memory_alarm")
+#: the kind that ends a copy -> the fate it stands for
+_FATE = {kind_of(cls): fate.value for cls, fate in FATE_OF.items()}
+_STATE = {K.ENQUEUE: "ready", K.DELIVER: "unacked", K.REQUEUE: "ready", **{k: "gone" for k in _FATE}}
+
+
+def _flag(col: pd.Series) -> np.ndarray:
+    """A nullable boolean column as plain booleans (missing: False)."""
+    return col.fillna(False).to_numpy(dtype=bool)
 
 
 def percentiles(values: Any) -> dict[str, float]:
@@ -35,7 +41,7 @@ def depth_series(ev: pd.DataFrame) -> pd.DataFrame:
     if d.empty:
         return pd.DataFrame(columns=["time", "queue", "ready", "unacked"])
     d["state"] = d["kind"].map(_STATE)
-    d.loc[(d["kind"] == K.DELIVER) & (ev.loc[d.index, "detail"] == "no_ack"), "state"] = "gone"  # auto-ack
+    d.loc[_flag(ev.loc[d.index, "auto_ack"]), "state"] = "gone"  # an auto-ack delivery settles the copy
     d["prev"] = d.groupby("copy")["state"].shift().fillna("gone")
     d["ready"] = (d["state"] == "ready").astype(int) - (d["prev"] == "ready").astype(int)
     d["unacked"] = (d["state"] == "unacked").astype(int) - (d["prev"] == "unacked").astype(int)
@@ -53,17 +59,14 @@ def copy_fates(ev: pd.DataFrame) -> pd.DataFrame:
     for kind in (K.DELIVER, K.PROCESSED):
         out[str(kind)] = counts[kind].reindex(out.index, fill_value=0) if kind in counts else 0
     out = out.rename(columns={"deliver": "deliveries"})
-    term = c.loc[c["kind"].isin(_GONE)].drop_duplicates("copy").set_index("copy")
-    kind = term["kind"].reindex(out.index)
-    detail = term["detail"].reindex(out.index)
-    fate = kind.map({K.ACK: "acked_once", K.EXPIRE: "expired", K.DROP: "dropped_overflow",
-                     K.DISCARD: "discarded", K.LOSS: "lost", K.DEAD_LETTER: "dead_lettered"})
-    fate = fate.fillna("remaining")
-    acked = fate == "acked_once"
+    term = c.loc[c["kind"].isin(_FATE)].drop_duplicates("copy").set_index("copy")
+    fate = term["kind"].reindex(out.index).map(_FATE).fillna(Fate.REMAINING.value)
+    acked = fate == Fate.ACKED
+    fate[acked] = "acked_once"
     fate[acked & (out["deliveries"] >= 2)] = "redelivered"
     fate[acked & out.index.isin(_duplicate_copies(ev))] = "duplicated"
-    dl = fate == "dead_lettered"
-    fate[dl] = "dead_lettered:" + detail[dl].fillna("other").astype(str)
+    dl = fate == Fate.DEAD_LETTERED
+    fate[dl] = fate[dl] + ":" + term["reason"].reindex(out.index)[dl].astype(str)
     out["fate"] = fate
     out["ended"] = term["time"].reindex(out.index)
     return out
@@ -71,12 +74,11 @@ def copy_fates(ev: pd.DataFrame) -> pd.DataFrame:
 
 def _duplicate_copies(ev: pd.DataFrame) -> set[Any]:
     """Copies whose completion (ack, or ``processed`` when the ack could not be sent) repeated an
-    earlier completion of the same logical message in the same queue (at-least-once duplicates)."""
+    earlier completion of the same logical message in the same queue (at-least-once duplicates).
+    A ``republish`` event makes its ``msg`` the same logical message as its ``original``."""
     logical: dict[Any, Any] = {}
-    links = ev.loc[(ev["kind"] == K.METHOD) & ev["detail"].fillna("").str.startswith("republish of ")]
-    for msg, detail in links[["msg", "detail"]].itertuples(index=False):
-        first = float(detail[len("republish of "):])
-        logical[msg] = logical.get(first, first)
+    for msg, original in ev.loc[ev["kind"] == K.REPUBLISH, ["msg", "original"]].itertuples(index=False):
+        logical[msg] = logical.get(original, original)
     comp = ev.loc[ev["kind"].isin([K.ACK, K.PROCESSED]) & ev["copy"].notna() & ev["queue"].notna()]
     if comp.empty:
         return set()
@@ -88,7 +90,7 @@ def _duplicate_copies(ev: pd.DataFrame) -> set[Any]:
 def fate_counts(ev: pd.DataFrame) -> dict[str, int]:
     """Routed copies per fate, plus publishes that reached no queue (``returned``, ``unroutable``)."""
     counts = copy_fates(ev)["fate"].value_counts().to_dict()
-    unroutable = ev.loc[(ev["kind"] == K.UNROUTABLE) & ev["detail"].isna()]
+    unroutable = ev.loc[(ev["kind"] == K.UNROUTABLE) & ~_flag(ev["dead_letter"])]  # client publishes
     returned = int((ev["kind"] == K.RETURN).sum())
     counts["returned"] = returned
     counts["unroutable"] = max(0, unroutable["msg"].nunique() - returned)
@@ -123,8 +125,9 @@ def deliveries(ev: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     ack/nack/reject, else when a crash or close took it back). Returns
     ``(busy: actor, queue, copy, start, end, outcome; unacked: time, actor, unacked)``.
     """
-    kinds = {K.DELIVER, K.PROCESSED, K.ACK, K.NACK, K.REJECT, K.REQUEUE, K.LOSS}
-    sel = ev.loc[ev["kind"].isin(kinds) & ev["copy"].notna()]
+    kinds = {K.DELIVER, K.PROCESSED, K.ACK, K.SETTLE, K.REQUEUE, K.LOSS}
+    sel = ev.loc[ev["kind"].isin(kinds) & ev["copy"].notna(), ["time", "kind", "actor", "copy", "queue"]]
+    flags = {f: _flag(ev.loc[sel.index, f]) for f in ("auto_ack", "auto", "requeue", "redelivered")}
     open_: dict[Any, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
     held: dict[str, int] = {}
@@ -139,17 +142,16 @@ def deliveries(ev: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             steps.append((end, d["actor"], held[d["actor"]]))
         rows.append(d)
 
-    cols = ["time", "kind", "actor", "copy", "queue", "detail", "redelivered"]
-    for t, kind, actor, copy, queue, detail, redelivered in sel[cols].itertuples(index=False):
+    for (t, kind, actor, copy, queue), auto_ack, auto, requeue, redelivered in zip(
+            sel.itertuples(index=False), *flags.values(), strict=True):
         d = open_.get(copy)
         if kind == K.DELIVER:
             if d is not None:
                 close(copy, t, "interrupted")
-            auto = detail == "no_ack"
             actor = _s(actor) or "client"
-            open_[copy] = {"actor": actor, "queue": queue, "copy": copy, "deliver": t, "counted": not auto,
-                           "outcome": "acked_once" if auto else None, "again": bool(_s(redelivered))}
-            if not auto:
+            open_[copy] = {"actor": actor, "queue": queue, "copy": copy, "deliver": t, "counted": not auto_ack,
+                           "outcome": "acked_once" if auto_ack else None, "again": bool(redelivered)}
+            if not auto_ack:
                 held[actor] = held.get(actor, 0) + 1
                 steps.append((t, actor, held[actor]))
         elif d is None:
@@ -159,12 +161,11 @@ def deliveries(ev: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             if d["outcome"] is not None:  # auto-ack: nothing else will come
                 close(copy, t, d["outcome"])
         elif kind == K.ACK:
-            if detail != "auto":
+            if not auto:
                 close(copy, t, "redelivered" if d["again"] else "acked_once")
             elif t > d["deliver"]:  # auto-ack: the simulation acks when processing finishes
                 close(copy, t, "acked_once")
-        elif kind in (K.NACK, K.REJECT):
-            requeue = "requeue=True" in str(detail)
+        elif kind == K.SETTLE:
             close(copy, t, "requeued" if requeue else "rejected")
         else:  # requeue / loss without a client settle: a crash or a close took it back
             close(copy, t, "lost" if kind == K.LOSS else "interrupted")
@@ -189,29 +190,21 @@ def _s(x: Any) -> Any:
 
 
 def fault_windows(ev: pd.DataFrame) -> list[dict[str, Any]]:
-    """Fault windows: kind, target, label, start, end (``end`` None for an instant fault)."""
+    """Fault windows: kind, target, label, start, end (``end`` None while a fault lasts to the end
+    or for an instant one). Without a ``memory_alarm`` fault, the broker's resource alarms
+    (``blocked`` ... ``unblocked``) are shown as one."""
     out: list[dict[str, Any]] = []
-    open_: dict[str, dict[str, Any]] = {}
-    f = ev.loc[ev["kind"].isin([K.FAULT_START, K.FAULT_END])]
-    cols = ["time", "kind", "detail", "actor", "consumer", "queue"]
-    for t, kind, detail, actor, consumer, queue in f[cols].itertuples(index=False):
-        detail, actor, consumer, queue = (_s(x) for x in (detail, actor, consumer, queue))
-        text = detail or "fault"
-        fkind = next((k for k in FAULT_KINDS if k in text), text.split()[0] if text.split() else "fault")
-        rest = text.replace(fkind, "", 1).strip(" :=,")
-        target = consumer or queue or (actor if actor not in (None, "fault", "broker", "sim") else None) or rest
-        key = f"{fkind}|{target}"
+    open_: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+    f = ev.loc[ev["kind"].isin([K.FAULT_START, K.FAULT_END]), ["time", "kind", "fault", "target"]]
+    for t, kind, fault, target in f.itertuples(index=False):
+        target = _s(target)
         if kind == K.FAULT_START:
-            w = {"kind": fkind, "target": target or None, "start": float(t), "end": None,
-                 "label": fkind.replace("_", " ") + (f" {target}" if target else "")}
+            w = {"kind": fault, "target": target, "start": float(t), "end": None,
+                 "label": fault.replace("_", " ") + (f" {target}" if target else "")}
             out.append(w)
-            open_[key] = w
-        elif key in open_:
-            open_.pop(key)["end"] = float(t)
-        else:
-            match = next((w for w in reversed(out) if w["kind"] == fkind and w["end"] is None), None)
-            if match is not None:
-                match["end"] = float(t)
+            open_.setdefault((fault, target), []).append(w)
+        elif open_.get((fault, target)):
+            open_[(fault, target)].pop(0)["end"] = float(t)
     if not any(w["kind"] == "memory_alarm" for w in out):
         b = ev.loc[ev["kind"].isin([K.BLOCKED, K.UNBLOCKED]), ["time", "kind"]]
         for t, kind in b.itertuples(index=False):

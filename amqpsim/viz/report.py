@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..trace.events import FIELDS, Event
+from ..trace.io import from_frame, write_events
 from .data import description_of, events_of, name_of, summary_of
 from .depth import queue_depth
 from .latency import latency
@@ -43,21 +43,21 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
 }
 
 
-def _events_list(run: Any, ev: pd.DataFrame) -> list[Event]:
-    try:
-        raw = getattr(run, "event_list", None)  # a RunResult's raw records
-    except RuntimeError:
-        raw = None
-    if raw is None and not isinstance(run, pd.DataFrame):
-        raw = getattr(run, "events", None)
-    if isinstance(raw, list) and all(isinstance(e, Event) for e in raw[:1]):
-        return raw
-    from ..trace.io import from_frame
+def _records(run: Any, ev: pd.DataFrame) -> list[Any]:
+    """The run's event records as it kept them, else read back from its frame."""
+    if isinstance(run, list):
+        return run
+    for owner, attr in ((run, "event_list"), (run, "events"), (getattr(run, "recorder", None), "events")):
+        try:
+            raw = getattr(owner, attr, None)
+        except RuntimeError:  # a RunResult that kept no log
+            raw = None
+        if isinstance(raw, list):
+            return raw
+    return from_frame(ev)
 
-    return from_frame(ev[list(FIELDS)])
 
-
-def _summary(run: Any, events: list[Event]) -> dict[str, Any]:
+def _summary(run: Any, events: list[Any]) -> dict[str, Any]:
     summary = summary_of(run)
     if summary is not None:
         return summary
@@ -84,17 +84,10 @@ def write_report(result: Any, directory: str | Path) -> Path:
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     ev = events_of(result)
-    events = _events_list(result, ev)
+    events = _records(result, ev)
     summary = _summary(result, events)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    try:
-        from ..trace.io import write_events
-
-        write_events(events, out / "events.jsonl")
-    except ImportError:  # pragma: no cover - the trace io module is part of the package
-        with open(out / "events.jsonl", "w") as f:
-            for e in events:
-                f.write(json.dumps({k: v for k, v in zip(FIELDS, e, strict=True) if v is not None}) + "\n")
+    write_events(events, out / "events.jsonl")
     sections = []
     for stem, (heading, caption, draw) in FIGURES.items():
         try:

@@ -1,14 +1,14 @@
 """AMQP sequence diagrams: the method frames between clients and the broker, top to bottom.
 
-Frames come from ``method`` events when the run recorded them (``amqpsim.pika``
-sessions: ``detail="C>S Basic.Publish"``, ``actor`` = the client); otherwise they are synthesized from what the broker did: declares,
-binds, publishes, deliveries, acks, returns, confirms and channel/connection closes
-with their reply codes. Meant for short runs: ``max_frames`` keeps it readable.
+Frames come from ``frame`` events when the run recorded them (:mod:`amqpsim.pika`
+sessions: ``direction`` ``C>S`` or ``S>C``, ``method`` = pika's name, ``actor`` = the
+client); otherwise they are synthesized from what the broker did: declares, binds,
+publishes, deliveries, acks, returns, confirms and channel/connection closes with
+their reply codes. Meant for short runs: ``max_frames`` keeps it readable.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pandas as pd
@@ -33,9 +33,13 @@ def _ch(channel: Any) -> str:
     return f"ch{str(text).rsplit('-', 1)[-1]}" if text else ""
 
 
-def _synth(e: Any, last_error: dict[str, str]) -> list[tuple[str, str, str]]:
+def _reply(code: int, text: Any) -> str:
+    return f"{code} {_s(text) or REPLY_NAMES.get(code, '')}".strip()
+
+
+def _synth(e: Any) -> list[tuple[str, str, str]]:
     """(direction, method, arguments) frames for one broker event; direction '>' is client → broker."""
-    k, d = e.kind, _s(e.detail)
+    k = e.kind
     x, q, rk, tag = _s(e.exchange), _s(e.queue), _s(e.routing_key), _s(e.delivery_tag)
     tag = int(tag) if tag is not None else None
     code = int(e.reply_code) if _s(e.reply_code) is not None else None
@@ -44,67 +48,57 @@ def _synth(e: Any, last_error: dict[str, str]) -> list[tuple[str, str, str]]:
     if k == K.CHANNEL_OPEN:
         return [(">", "Channel.Open", ""), ("<", "Channel.Open-Ok", "")]
     if k == K.EXCHANGE_DECLARE:
-        return [(">", "Exchange.Declare", f"{x!r} type={d}"), ("<", "Exchange.Declare-Ok", "")]
+        return [(">", "Exchange.Declare", f"{x!r} type={e.exchange_type}"), ("<", "Exchange.Declare-Ok", "")]
     if k == K.QUEUE_DECLARE:
         return [(">", "Queue.Declare", repr(q)), ("<", "Queue.Declare-Ok", "")]
     if k in (K.BIND, K.UNBIND):
-        cls = "Exchange" if d == "exchange" else "Queue"
+        cls = "Exchange" if e.destination_type == "exchange" else "Queue"
         verb = "Bind" if k == K.BIND else "Unbind"
-        return [(">", f"{cls}.{verb}", f"{q!r} ← {x!r} key={rk!r}"), ("<", f"{cls}.{verb}-Ok", "")]
+        return [(">", f"{cls}.{verb}", f"{e.destination!r} ← {e.source!r} key={rk!r}"), ("<", f"{cls}.{verb}-Ok", "")]
     if k == K.QOS:
-        return [(">", "Basic.Qos", (d or "").split()[0] if d else ""), ("<", "Basic.Qos-Ok", "")]
+        return [(">", "Basic.Qos", f"prefetch={int(e.prefetch_count)}"), ("<", "Basic.Qos-Ok", "")]
     if k == K.CONSUME:
         tag_text = str(_s(e.consumer))
         tag_text = tag_text if len(tag_text) <= 18 else tag_text[:17] + "…"
         return [(">", "Basic.Consume", repr(q)), ("<", "Basic.Consume-Ok", f"tag={tag_text}")]
     if k == K.CANCEL:
-        if d == "broker":
+        if e.by == "broker":
             return [("<", "Basic.Cancel", "queue deleted")]
-        return [(">", "Basic.Cancel", ""), ("<", "Basic.Cancel-Ok", "")]
+        if e.by == "client":
+            return [(">", "Basic.Cancel", ""), ("<", "Basic.Cancel-Ok", "")]
+        return []  # consumers end with their channel: no basic.cancel on the wire
     if k == K.PUBLISH:
         return [(">", "Basic.Publish", f"{x or '(default)'!s} / {rk!r}")]
     if k == K.RETURN:
-        return [("<", "Basic.Return", f"{code or 312} NO_ROUTE")]
+        return [("<", "Basic.Return", _reply(code or 312, None))]
     if k == K.CONFIRM:
-        return [("<", "Basic.Ack", f"confirm #{tag}")]
-    if k == K.CONFIRM_NACK:
-        return [("<", "Basic.Nack", f"confirm #{tag}")]
+        return [("<", "Basic.Ack" if e.ack else "Basic.Nack", f"confirm #{tag}")]
     if k == K.DELIVER:
         method = "Basic.Deliver" if _s(e.consumer) is not None else "Basic.Get-Ok"
-        again = " redelivered" if _s(e.redelivered) else ""
+        again = " redelivered" if e.redelivered else ""
         return [("<", method, f"tag={tag} {q!r}{again}")]
-    if k == K.ACK and d != "auto":
+    if k == K.ACK and not e.auto:
         return [(">", "Basic.Ack", f"tag={tag}")]
-    if k in (K.NACK, K.REJECT):
-        return [(">", "Basic.Nack" if k == K.NACK else "Basic.Reject", f"tag={tag} {d or ''}".strip())]
-    if k == K.ERROR:
-        last_error[str(_s(e.channel) or _s(e.actor))] = d or REPLY_NAMES.get(code or 0, "")
-        return []
+    if k == K.SETTLE:
+        method = "Basic.Nack" if e.outcome == "nack" else "Basic.Reject"
+        return [(">", method, f"tag={tag} requeue={bool(e.requeue)}")]
     if k == K.CHANNEL_CLOSE:
-        if d == "channel.close":
+        if code == 200:
             return [(">", "Channel.Close", "200"), ("<", "Channel.Close-Ok", "")]
-        if code is not None:
-            text = last_error.pop(str(_s(e.channel)), REPLY_NAMES.get(code, ""))
-            return [("<", "Channel.Close", f"{code} {text}"), (">", "Channel.Close-Ok", "")]
-        return []
+        return [("<", "Channel.Close", _reply(int(code or 0), e.reply_text)), (">", "Channel.Close-Ok", "")]
     if k == K.CONNECTION_CLOSE:
-        if code in (None, 200):
-            return [(">", "Connection.Close", "200"), ("<", "Connection.Close-Ok", "")]
-        return [("<", "Connection.Close", f"{code} {d or REPLY_NAMES.get(code, '')}"),
-                (">", "Connection.Close-Ok", "")]
-    if k in (K.BLOCKED, K.UNBLOCKED) and _s(e.actor) not in (None, "broker"):
-        return [("<", "Connection.Blocked" if k == K.BLOCKED else "Connection.Unblocked", d or "")]
+        if not e.by_broker:
+            return [(">", "Connection.Close", str(code)), ("<", "Connection.Close-Ok", "")]
+        return [("<", "Connection.Close", _reply(int(code or 0), e.reply_text)), (">", "Connection.Close-Ok", "")]
     return []
 
 
-_FRAME = re.compile(r"^(C>S|S>C)\s+([A-Z][A-Za-z]*\.[A-Z][A-Za-z-]*)\s*(.*)$")
-
-
-def _frame_args(method: str, e: Any, rest: str) -> str:
+def _frame_args(e: Any) -> str:
     """A short argument text for a recorded frame, from the fields the client copied into the event."""
+    method = e.method
     x, q, rk, tag, code = (_s(getattr(e, f)) for f in ("exchange", "queue", "routing_key", "delivery_tag",
                                                          "reply_code"))
-    parts = [rest] if rest else []
+    parts = []
     if method == "Basic.Publish" or method == "Basic.Return":
         parts.append(f"{x or '(default)'} / {rk!r}")
     elif method.endswith(("Bind", "Unbind")):
@@ -120,38 +114,31 @@ def _frame_args(method: str, e: Any, rest: str) -> str:
     return " ".join(parts)
 
 
-def _method_frames(ev: pd.DataFrame) -> list[dict[str, Any]]:
-    """Frames recorded by :mod:`amqpsim.pika`: ``method`` events with ``detail="C>S Basic.Ack"``
-    (client to server) or ``"S>C Basic.Deliver"``, ``actor`` = the connection's client."""
+def _recorded_frames(ev: pd.DataFrame) -> list[dict[str, Any]]:
+    """Frames recorded by :mod:`amqpsim.pika` (``frame`` events)."""
     out = []
-    for e in ev.loc[ev["kind"] == K.METHOD].itertuples(index=False):
-        m = _FRAME.match(str(_s(e.detail) or ""))
-        if m is None:
-            continue  # not a frame: the simulation's own notes (republish links, in-doubt, ...)
-        direction, method, rest = m.groups()
+    for e in ev.loc[ev["kind"] == K.FRAME].itertuples(index=False):
         client = str(_s(e.actor) or str(_s(e.channel) or "client").split("/")[0])
-        src, dst = (client, BROKER) if direction == "C>S" else (BROKER, client)
+        src, dst = (client, BROKER) if e.direction == "C>S" else (BROKER, client)
         code = _s(e.reply_code)
-        out.append({"time": float(e.time), "src": src, "dst": dst, "method": method,
-                    "args": _frame_args(method, e, rest), "reply_code": int(code) if code is not None else None,
-                    "channel": _ch(e.channel)})
+        out.append({"time": float(e.time), "src": src, "dst": dst, "method": e.method, "args": _frame_args(e),
+                    "reply_code": int(code) if code is not None else None, "channel": _ch(e.channel)})
     return out
 
 
 def sequence_frames(run: Any) -> pd.DataFrame:
     """The frames a sequence diagram shows: time, src, dst, method, args, reply_code, channel."""
     ev = events_of(run)
-    rows = _method_frames(ev)
+    rows = _recorded_frames(ev)
     if not rows:
-        last_error: dict[str, str] = {}
-        closes = ev.loc[ev["kind"] == K.CHANNEL_CLOSE]
-        closing = set(zip(closes["time"], closes["channel"], strict=False))
+        conns = ev.loc[ev["kind"] == K.CONNECTION_CLOSE]
+        closing = set(zip(conns["time"], conns["connection"], strict=True))
         for e in ev.itertuples(index=False):
-            if e.kind == K.CANCEL and (e.time, e.channel) in closing:
-                continue  # consumers end with their channel: no basic.cancel on the wire
+            if e.kind == K.CHANNEL_CLOSE and (e.time, str(e.channel).split("/")[0]) in closing:
+                continue  # channels end with their connection: no channel.close on the wire
             client = str(_s(e.actor) or "client")
             code = _s(e.reply_code)
-            for direction, method, args in _synth(e, last_error):
+            for direction, method, args in _synth(e):
                 src, dst = (client, BROKER) if direction == ">" else (BROKER, client)
                 mine = code is not None and str(int(code)) in args
                 rows.append({"time": float(e.time), "src": src, "dst": dst, "method": method, "args": args,

@@ -14,23 +14,28 @@ import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from ..trace.events import Fate
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: fate key -> (legend label, colour); the order is the ledger's stacking order
+#: fate key -> (legend label, colour); the order is the ledger's stacking order. The keys are the
+#: fates of :class:`~amqpsim.trace.events.Fate`, with ``acked`` told apart as acked once,
+#: redelivered then acked, or duplicated, and ``dead_lettered`` split by reason
+#: (``dead_lettered:<reason>``); then the publishes that reached no queue
 FATES: dict[str, tuple[str, str]] = {
     "acked_once": ("acked once", "#2E7D32"),
     "redelivered": ("redelivered, then acked", "#81C784"),
     "duplicated": ("duplicated (processed twice)", "#F9A825"),
-    "dead_lettered:rejected": ("dead-lettered: rejected", "#4A148C"),
-    "dead_lettered:expired": ("dead-lettered: expired", "#7B1FA2"),
-    "dead_lettered:maxlen": ("dead-lettered: max length", "#AB47BC"),
-    "dead_lettered:delivery_limit": ("dead-lettered: delivery limit", "#CE93D8"),
-    "dead_lettered": ("dead-lettered", "#BA68C8"),
-    "expired": ("expired", "#8D6E63"),
-    "dropped_overflow": ("dropped by overflow", "#EF6C00"),
-    "lost": ("lost", "#C62828"),
-    "discarded": ("discarded", "#9E9E9E"),
-    "remaining": ("remaining in queue", "#90CAF9"),
+    f"{Fate.DEAD_LETTERED}:rejected": ("dead-lettered: rejected", "#4A148C"),
+    f"{Fate.DEAD_LETTERED}:expired": ("dead-lettered: expired", "#7B1FA2"),
+    f"{Fate.DEAD_LETTERED}:maxlen": ("dead-lettered: max length", "#AB47BC"),
+    f"{Fate.DEAD_LETTERED}:delivery_limit": ("dead-lettered: delivery limit", "#CE93D8"),
+    Fate.DEAD_LETTERED.value: ("dead-lettered", "#BA68C8"),
+    Fate.EXPIRED.value: ("expired", "#8D6E63"),
+    Fate.DROPPED_OVERFLOW.value: ("dropped by overflow", "#EF6C00"),
+    Fate.LOST.value: ("lost", "#C62828"),
+    Fate.DISCARDED.value: ("discarded", "#9E9E9E"),
+    Fate.REMAINING.value: ("remaining in queue", "#90CAF9"),
     "returned": ("returned (unroutable, mandatory)", "#EC407A"),
     "unroutable": ("unroutable, dropped by exchange", "#F8BBD0"),
 }
@@ -90,7 +95,7 @@ def fate_label(key: str) -> str:
 
 
 def fate_color(key: str) -> str:
-    return FATES.get(key, (key, FATES["dead_lettered"][1] if key.startswith("dead") else MUTED))[1]
+    return FATES.get(key, (key, FATES[Fate.DEAD_LETTERED][1] if key.startswith(Fate.DEAD_LETTERED) else MUTED))[1]
 
 
 def series_color(i: int) -> str:

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from ..trace.events import Fate
 from . import style as S
 from .data import events_of, name_of
 from .depth import _end_time, shade_faults
@@ -23,8 +24,8 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "rejected": ("rejected / nacked", S.FATES["dead_lettered:rejected"][1]),
     "requeued": ("nacked, requeued", S.READY),
     "interrupted": ("interrupted (crash / close)", S.FAULT),
-    "lost": ("lost", S.FATES["lost"][1]),
-    "in progress": ("still in progress", S.FATES["remaining"][1]),
+    "lost": ("lost", S.FATES[Fate.LOST][1]),
+    "in progress": ("still in progress", S.FATES[Fate.REMAINING][1]),
 }
 
 

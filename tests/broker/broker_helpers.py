@@ -6,8 +6,7 @@ from collections import Counter
 from typing import Any
 
 from amqpsim.broker import Broker, Channel, Connection, Delivery, Properties
-from amqpsim.trace.events import TERMINAL_FATES
-from amqpsim.trace.events import EventKind as K
+from amqpsim.trace.events import FATE_OF, Enqueued
 
 
 def live_copies(broker: Broker) -> list[int]:
@@ -20,17 +19,17 @@ def live_copies(broker: Broker) -> list[int]:
 
 
 def assert_conservation(broker: Broker) -> None:
-    """Every routed copy (ENQUEUE) has exactly one terminal event or is still in the broker.
+    """Every routed copy (``Enqueued``) has exactly one fate event or is still in the broker.
 
     Also checks the counters the queues and channels keep against their contents.
     """
     enqueued: dict[int, str] = {}
     terminal: Counter[int] = Counter()
     for ev in broker.recorder.events:
-        if ev.kind == K.ENQUEUE:
+        if type(ev) is Enqueued:
             assert ev.copy not in enqueued, f"copy {ev.copy} enqueued twice"
             enqueued[ev.copy] = ev.queue
-        elif ev.kind in TERMINAL_FATES:
+        elif type(ev) in FATE_OF:
             assert ev.copy in enqueued, f"{ev.kind} of copy {ev.copy} that was never enqueued"
             terminal[ev.copy] += 1
     twice = {c: n for c, n in terminal.items() if n > 1}
@@ -135,8 +134,9 @@ def bodies(ch: Channel) -> list[str]:
     return [d.body.decode() for d in delivered(ch)]
 
 
-def events(broker: Broker, *kinds: str) -> list[Any]:
-    return broker.recorder.of_kind(*kinds)
+def events(broker: Broker, *records: type) -> list[Any]:
+    """The broker's events of the given record classes (``Acked``, ``Dropped``, ...), in order."""
+    return [e for e in broker.recorder.events if type(e) in records]
 
 
 def refused(w: World, code: int, method: str, *args: Any, ch: Channel | None = None, **kwargs: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from broker_helpers import World, bodies, delivered, events, inbox, refused
 
-from amqpsim.trace.events import EventKind as K
+from amqpsim.trace.events import Acked, Discarded, Dropped, Requeued, Settled
 
 
 def fill(w: World, q: str, n: int, prefix: str = "m") -> None:
@@ -115,7 +115,9 @@ def test_ack_multiple_and_zero(w: World) -> None:
     w.basic_ack(3, multiple=True)
     assert sorted(w.ch.unacked) == [4, 5]
     w.basic_ack(0, multiple=True)
-    assert not w.ch.unacked and len(events(w.broker, K.ACK)) == 5
+    assert not w.ch.unacked
+    assert [(e.delivery_tag, e.multiple, e.auto) for e in events(w.broker, Acked)] == [
+        (1, True, False), (2, True, False), (3, True, False), (4, True, False), (5, True, False)]
 
 
 def test_nack_multiple_requeue_to_original_positions(w: World) -> None:
@@ -134,7 +136,9 @@ def test_reject_without_requeue_discards(w: World) -> None:
     w.declare("q")
     w.pub("q")
     w.basic_reject(w.get("q").delivery_tag, requeue=False)
-    assert w.count("q") == 0 and events(w.broker, K.DISCARD)[0].detail == "rejected"
+    assert w.count("q") == 0 and [e.reason for e in events(w.broker, Discarded)] == ["rejected"]
+    [s] = events(w.broker, Settled)
+    assert (s.outcome, s.requeue, s.multiple, s.delivery_tag) == ("reject", False, False, 1)
 
 
 def test_channel_close_requeues_cancel_does_not(w: World) -> None:
@@ -262,7 +266,8 @@ def test_quorum_delivery_limit_drops_without_dlx(w: World) -> None:
     w.pub("qq")
     for _ in range(3):
         w.basic_reject(w.get("qq").delivery_tag, requeue=True)
-    assert w.count("qq") == 0 and events(w.broker, K.DROP)[0].detail == "delivery_limit"
+    assert w.count("qq") == 0 and [e.reason for e in events(w.broker, Dropped)] == ["delivery_limit"]
+    assert [e.reason for e in events(w.broker, Requeued)] == ["rejected"] * 3  # the third one over the limit
 
 
 def test_quorum_channel_close_counts_as_delivery(w: World) -> None:

@@ -6,7 +6,7 @@ import datetime
 
 from broker_helpers import World, events
 
-from amqpsim.trace.events import EventKind as K
+from amqpsim.trace.events import DeadLettered, Unroutable
 
 DLX = {"x-dead-letter-exchange": "dlx"}
 
@@ -39,7 +39,7 @@ def test_rejected_with_full_x_death(w: World) -> None:
     assert h["CC"] == ["cc1"] and "BCC" not in h
     assert dl.properties.expiration is None and dl.properties.delivery_mode == 2
     assert (dl.exchange, dl.routing_key) == ("dlx", "k")
-    assert [e.detail for e in events(w.broker, K.DEAD_LETTER)] == ["rejected"]
+    assert [(e.queue, e.exchange, e.reason) for e in events(w.broker, DeadLettered)] == [("src", "dlx", "rejected")]
 
 
 def test_nack_requeue_false_and_all_routing_keys(w: World) -> None:
@@ -96,8 +96,9 @@ def test_automatic_cycle_is_dropped(w: World) -> None:
     w.pub("a")
     w.at(1)
     assert w.count("a") == w.count("b") == 0
-    assert [e.detail for e in events(w.broker, K.DEAD_LETTER)] == ["expired", "expired"]
-    assert "dead-letter cycle: a" in [e.detail for e in events(w.broker, K.UNROUTABLE)]
+    assert [(e.queue, e.reason) for e in events(w.broker, DeadLettered)] == [("a", "expired"), ("b", "expired")]
+    assert [(e.exchange, e.routing_key, e.dead_letter, e.reason) for e in events(w.broker, Unroutable)] == [
+        ("", "a", True, "cycle")]
 
 
 def test_cycle_dropped_only_for_the_cycling_queue(w: World) -> None:
@@ -122,7 +123,9 @@ def test_cycle_through_a_reject_is_allowed(w: World) -> None:
 def test_missing_dlx_drops(w: World) -> None:
     w.declare("src", arguments={"x-dead-letter-exchange": "nope", "x-message-ttl": 0})
     w.pub("src")
-    assert events(w.broker, K.DEAD_LETTER) and "no such exchange" in events(w.broker, K.UNROUTABLE)[-1].detail
+    assert [e.exchange for e in events(w.broker, DeadLettered)] == ["nope"]
+    assert [(e.exchange, e.dead_letter, e.reason) for e in events(w.broker, Unroutable)] == [
+        ("nope", True, "no_exchange")]
 
 
 def test_dlx_alternate_exchange_and_internal_dlx(w: World) -> None:

@@ -6,7 +6,7 @@ import pytest
 from broker_helpers import World, delivered, events, refused
 
 from amqpsim.broker.exchanges.topic import split_key
-from amqpsim.trace.events import EventKind as K
+from amqpsim.trace.events import ExchangeDeleted
 
 
 def bind_queues(w: World, exchange: str, bindings: dict[str, str | list[str]]) -> None:
@@ -355,7 +355,7 @@ def test_auto_delete_exchange(w: World) -> None:
     assert "ad" in w.broker.exchanges
     w.queue_delete("q2")  # last binding goes with the queue
     assert "ad" not in w.broker.exchanges
-    assert events(w.broker, K.EXCHANGE_DELETE)[-1].exchange == "ad"
+    assert events(w.broker, ExchangeDeleted)[-1].exchange == "ad"
 
 
 def test_auto_delete_exchange_cascade_via_e2e(w: World) -> None:

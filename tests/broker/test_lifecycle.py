@@ -6,7 +6,7 @@ import pytest
 from broker_helpers import World, events
 
 from amqpsim.broker import ConnectionError_
-from amqpsim.trace.events import EventKind as K
+from amqpsim.trace.events import Blocked, Delivered, Lost, Unblocked
 
 
 # ------------------------------------------------------------------ restart
@@ -38,7 +38,7 @@ def test_restart_keeps_durable_and_persistent(w: World) -> None:
     assert w.pub("k", exchange="dx").queues == ("dq",)
     assert w.drain("dq") == ["persistent", "unacked", "m"]
     assert w.drain("qq") == ["qq-transient"]
-    assert sorted(e.detail for e in events(w.broker, K.LOSS)) == ["restart", "restart"]
+    assert [(e.actor, e.reason) for e in events(w.broker, Lost)] == [(None, "restart"), (None, "restart")]
 
 
 def test_restart_rearms_ttl(w: World) -> None:
@@ -67,7 +67,8 @@ def test_memory_alarm_blocks_only_connections_that_publish(w: World) -> None:
     assert w.conn.inbox[-1] == ("blocked", None) and not w.conn.blocked
     assert consumer.inbox == [] and late.inbox == []
     assert w.broker.reads_publish(w.now, w.conn) is True
-    assert [e.kind for e in events(w.broker, K.BLOCKED, K.UNBLOCKED)] == [K.BLOCKED, K.UNBLOCKED]
+    assert [type(e) for e in events(w.broker, Blocked, Unblocked)] == [Blocked, Unblocked]
+    assert events(w.broker, Blocked)[0].reason == "low on memory"
 
 
 # ------------------------------------------------------------------ policies
@@ -132,8 +133,8 @@ def test_stop_does_not_redeliver_to_consumers_that_are_going_down_too():
 
     for i in range(2):
         b.basic_publish(0, chans[0], "", "jobs", f"m{i}".encode(), Properties(delivery_mode=2))
-    delivered_before = len([e for e in b.recorder.events if e.kind == "deliver"])
+    delivered_before = len(events(b, Delivered))
     b.stop(1.0)
-    assert len([e for e in b.recorder.events if e.kind == "deliver"]) == delivered_before == 2
+    assert len(events(b, Delivered)) == delivered_before == 2
     b.start(2.0)
     assert b.queues["jobs"].message_count() == 2

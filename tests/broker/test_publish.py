@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from broker_helpers import World, events, inbox, refused
 
-from amqpsim.trace.events import EventKind as K
+from amqpsim.trace.events import Confirmed, Returned, Unroutable
 
 
 def test_mandatory_unroutable_returns_312(w: World) -> None:
@@ -14,13 +14,15 @@ def test_mandatory_unroutable_returns_312(w: World) -> None:
     assert (ret.reply_code, ret.reply_text, ret.exchange, ret.routing_key) == (312, "NO_ROUTE", "amq.direct",
                                                                                "nowhere")
     assert ret.body == b"m" and ret.properties.headers == {"h": 1}
-    assert [e.reply_code for e in events(w.broker, K.RETURN)] == [312]
+    assert [(e.exchange, e.routing_key, e.reply_code) for e in events(w.broker, Returned)] == [
+        ("amq.direct", "nowhere", 312)]
 
 
 def test_not_mandatory_unroutable_is_dropped_silently(w: World) -> None:
     out = w.pub("nowhere", exchange="amq.direct")
     assert not out.returned and not inbox(w.ch, "return")
-    assert events(w.broker, K.UNROUTABLE)
+    assert [(e.exchange, e.routing_key, e.dead_letter, e.reason) for e in events(w.broker, Unroutable)] == [
+        ("amq.direct", "nowhere", False, "no_route")]
 
 
 def test_routed_message_never_returned_even_if_queue_refuses(w: World) -> None:
@@ -51,7 +53,7 @@ def test_confirm_nack_on_reject_publish_while_other_queue_gets_it(w: World) -> N
     assert out.confirm == "nack" and out.refused == ["full"]
     assert inbox(w.ch, "confirm") == [(1, True, False), (2, False, False)]
     assert w.count("open") == 2 and w.count("full") == 1
-    assert [e.delivery_tag for e in events(w.broker, K.CONFIRM_NACK)] == [2]
+    assert [(e.delivery_tag, e.ack) for e in events(w.broker, Confirmed)] == [(1, True), (2, False)]
 
 
 def test_confirm_without_select_has_no_seq(w: World) -> None:
@@ -165,7 +167,7 @@ def test_a_publish_without_outcome_does_the_same_and_returns_none(w: World) -> N
     w.broker.confirm_select(w.now, w.ch)
     quiet = [w.broker.basic_publish(w.now, w.ch, "", "full", b"m", None, True, outcome=False) for _ in range(2)]
     assert quiet == [None, None]
-    assert [e.kind for e in events(w.broker, K.CONFIRM, K.CONFIRM_NACK)] == [K.CONFIRM, K.CONFIRM_NACK]
+    assert [(e.delivery_tag, e.ack) for e in events(w.broker, Confirmed)] == [(1, True), (2, False)]
     assert w.broker.queues["full"].message_count() == 1
     out = w.pub("full")  # and asked for, the outcome is there
     assert out.refused == ["full"] and out.confirm == "nack" and out.seq == 3

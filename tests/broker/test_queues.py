@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from broker_helpers import World, events, inbox, refused
 
-from amqpsim.trace.events import EventKind as K
+from amqpsim.trace.events import Discarded, QueueDeleted, Requeued
 
 
 # ------------------------------------------------------------------ declare
@@ -113,7 +113,8 @@ def test_exclusive_queue_lives_with_its_connection_not_channel(w: World) -> None
     assert "ex" in w.broker.queues
     w.broker.close_connection(w.now, conn)
     assert "ex" not in w.broker.queues
-    assert [e.detail for e in events(w.broker, K.DISCARD)] == ["exclusive owner closed"]
+    assert [(type(e), e.queue, e.reason) for e in events(w.broker, Discarded, QueueDeleted)] == [
+        (Discarded, "ex", "queue_deleted"), (QueueDeleted, "ex", "exclusive")]
 
 
 # ------------------------------------------------------------------ auto-delete
@@ -141,7 +142,8 @@ def test_auto_delete_on_channel_close_discards_requeued(w: World) -> None:
     w.pub("ad")
     w.broker.channel_close(w.now, c)
     assert "ad" not in w.broker.queues
-    assert [e.kind for e in events(w.broker, K.REQUEUE, K.DISCARD)] == [K.REQUEUE, K.DISCARD]
+    assert [(type(e), e.reason) for e in events(w.broker, Requeued, Discarded, QueueDeleted)] == [
+        (Requeued, "channel_closed"), (Discarded, "queue_deleted"), (QueueDeleted, "auto_delete")]
 
 
 # ------------------------------------------------------------------ x-expires
@@ -154,8 +156,10 @@ def test_queue_expires_when_unused(w: World) -> None:
     assert "e" in w.broker.queues
     w.at(1.0)
     assert "e" not in w.broker.queues
-    assert [e.detail for e in events(w.broker, K.DISCARD)] == ["expires", "expires"]  # not dead-lettered
-    assert events(w.broker, K.QUEUE_DELETE)[-1].detail == "expires"
+    # not dead-lettered
+    assert [(type(e), e.reason) for e in events(w.broker, Discarded, QueueDeleted)] == [
+        (Discarded, "queue_deleted"), (Discarded, "queue_deleted"), (QueueDeleted, "expires")]
+    assert events(w.broker, QueueDeleted)[-1].actor is None
 
 
 @pytest.mark.parametrize("use", ["declare", "passive", "get"])
@@ -213,7 +217,11 @@ def test_delete_conditions(w: World) -> None:
     assert w.queue_delete("q") == 1
     assert "q" not in w.broker.queues
     w.broker.channel_close(w.now, c)  # the delivery of the deleted queue is discarded, not requeued
-    assert events(w.broker, K.DISCARD)[-1].detail == "queue deleted"
+    assert not events(w.broker, Requeued)
+    assert [(type(e), e.reason, e.actor if type(e) is QueueDeleted else e.copy)
+            for e in events(w.broker, Discarded, QueueDeleted)] == [
+        (Discarded, "queue_deleted", 3), (QueueDeleted, "client", w.ch.actor),
+        (Discarded, "queue_deleted", 1), (Discarded, "queue_deleted", 2)]
 
 
 def test_delete_cancels_consumers_with_notification(w: World) -> None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from amqpsim.broker import AMQPError, Broker, Channel, Properties
-from amqpsim.trace.events import EventKind as K
+from amqpsim.trace.events import Delivered
 
 # Hypothesis shrinks toward the first element of a sampled_from: the productive choices come first.
 QUEUES = ["q0", "q1", "q2", "dlq"]
@@ -223,7 +223,7 @@ class BrokerMachine(RuleBasedStateMachine):
     def delivery_tags_unique_per_channel(self) -> None:
         events = self.broker.recorder.events
         for ev in events[self.seen:]:
-            if ev.kind == K.DELIVER:
+            if type(ev) is Delivered:
                 assert ev.delivery_tag > self.last_tag.get(ev.channel, 0), ev
                 self.last_tag[ev.channel] = ev.delivery_tag
         self.seen = len(events)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import amqpsim.pika as pika
+from amqpsim.trace.events import EventKind
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +30,6 @@ def ch(conn):
 
 @pytest.fixture
 def methods():
-    """methods(host='localhost') -> the METHOD events' details, in order."""
-    return lambda host="localhost": [e.detail for e in pika.broker_for(host).recorder.events
-                                     if e.kind == "method"]
+    """methods(host='localhost') -> the frames logged, ``"C>S Basic.Publish"``, in order."""
+    return lambda host="localhost": [f"{e.direction} {e.method}" for e in pika.broker_for(host).recorder.events
+                                     if e.kind == EventKind.FRAME]

@@ -101,6 +101,6 @@ def test_same_run_twice_gives_the_same_trace():
                 conn.sleep(0.3)
 
         pika.run_concurrently(consumer, consumer, producer)
-        return [tuple(e) for e in pika.broker_for().recorder.events]
+        return [(e.kind, *e) for e in pika.broker_for().recorder.events]
 
     assert once() == once()

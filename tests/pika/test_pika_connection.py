@@ -98,7 +98,7 @@ def test_unknown_vhost_is_refused():
 def test_connection_name_is_the_actor():
     conn = pika.BlockingConnection(pika.ConnectionParameters(client_properties={"connection_name": "shop"}))
     conn.channel().queue_declare("q")
-    actors = {e.actor for e in pika.broker_for().recorder.events if e.kind == "method"}
+    actors = {e.actor for e in pika.broker_for().recorder.events if e.kind == "frame"}
     assert actors == {"shop"}
     conn.close()
 

@@ -1,4 +1,4 @@
-"""The METHOD events: one per AMQP method frame, with direction, channel and fields."""
+"""The Frame events: one per AMQP method frame, with direction, channel and fields."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from amqpsim.trace.events import EventKind
 
 
 def method_events():
-    return [e for e in pika.broker_for().recorder.events if e.kind == EventKind.METHOD]
+    return [e for e in pika.broker_for().recorder.events if e.kind == EventKind.FRAME]
+
+
+def frame(events, direction, method):
+    return next(e for e in events if (e.direction, e.method) == (direction, method))
 
 
 def test_a_consumer_session(methods):
@@ -33,12 +37,15 @@ def test_a_consumer_session(methods):
     events = method_events()
     assert {e.actor for e in events} == {"app"}
     assert {e.channel for e in events} == {"conn-1/ch-0", "conn-1/ch-1"}
-    deliver = next(e for e in events if e.detail == "S>C Basic.Deliver")
+    deliver = frame(events, "S>C", "Basic.Deliver")
+    assert (deliver.queue, deliver.exchange, deliver.routing_key, deliver.consumer, deliver.delivery_tag) == (
+        "q", "", "q", "t", 1)
     publish = next(e for e in pika.broker_for().recorder.events if e.kind == "publish")
-    assert (deliver.queue, deliver.consumer, deliver.delivery_tag, deliver.msg, deliver.redelivered) == (
-        "q", "t", 1, publish.msg, False)
-    declare_ok = next(e for e in events if e.detail == "S>C Queue.Declare-Ok")
-    assert declare_ok.queue == "q"
+    delivered = next(e for e in pika.broker_for().recorder.events if e.kind == "deliver")
+    assert (delivered.channel, delivered.consumer, delivered.delivery_tag, delivered.msg, delivered.redelivered) == (
+        deliver.channel, "t", 1, publish.msg, False)
+    assert frame(events, "C>S", "Basic.Publish")[4:] == ("Basic.Publish", "", None, "q", None, None, None)
+    assert frame(events, "S>C", "Queue.Declare-Ok").queue == "q"
 
 
 def test_errors_confirms_and_returns(methods):
@@ -59,9 +66,9 @@ def test_errors_confirms_and_returns(methods):
         "C>S Queue.Declare", "S>C Channel.Close", "C>S Channel.Close-Ok",
     ]
     events = method_events()
-    close = next(e for e in events if e.detail == "S>C Channel.Close")
-    ret = next(e for e in events if e.detail == "S>C Basic.Return")
-    ack = next(e for e in events if e.detail == "S>C Basic.Ack")
+    close = frame(events, "S>C", "Channel.Close")
+    ret = frame(events, "S>C", "Basic.Return")
+    ack = frame(events, "S>C", "Basic.Ack")
     assert (close.reply_code, ret.reply_code, ret.routing_key, ack.delivery_tag) == (404, 312, "nowhere", 1)
 
 
@@ -93,4 +100,20 @@ def test_events_are_in_time_order():
     events = pika.broker_for().recorder.events
     assert [e.time for e in events] == sorted(e.time for e in events)
     assert [e.time for e in events if e.kind == "expire"] == [1.0]
-    assert [e.time for e in method_events() if e.detail == "C>S Basic.Publish"] == [0.0, 2.0]
+    assert [e.time for e in method_events() if (e.direction, e.method) == ("C>S", "Basic.Publish")] == [0.0, 2.0]
+
+
+def test_a_binding_frame_names_its_source_as_the_exchange():
+    conn = pika.BlockingConnection()
+    ch = conn.channel()
+    ch.exchange_declare("src", "fanout")
+    ch.exchange_declare("dst", "fanout")
+    ch.exchange_bind(destination="dst", source="src", routing_key="k")
+    ch.queue_declare("q")
+    ch.queue_bind("q", "dst", routing_key="k2")
+    events = method_events()
+    bind = frame(events, "C>S", "Exchange.Bind")
+    assert (bind.exchange, bind.queue, bind.routing_key) == ("src", None, "k")
+    qbind = frame(events, "C>S", "Queue.Bind")
+    assert (qbind.exchange, qbind.queue, qbind.routing_key) == ("dst", "q", "k2")
+    assert frame(events, "S>C", "Exchange.Bind-Ok").exchange is None

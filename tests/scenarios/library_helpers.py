@@ -51,11 +51,15 @@ def result(name: str) -> RunResult:
     return r
 
 
+_MISSING = object()
+
+
 def of(events: list[Event], *kinds: str, **where: Any) -> list[Event]:
-    """The events of the given kinds (all kinds if none) whose fields equal ``where``."""
+    """The events of the given kinds (all kinds if none) whose fields equal ``where`` (a
+    record without such a field does not match)."""
     ks = set(kinds)
     return [e for e in events if (not ks or e.kind in ks)
-            and all(getattr(e, k) == v for k, v in where.items())]
+            and all(getattr(e, k, _MISSING) == v for k, v in where.items())]
 
 
 def queues_of(events: list[Event]) -> dict[int, Counter[str]]:
@@ -73,12 +77,12 @@ def most_unacked(events: list[Event]) -> dict[str, int]:
     most: dict[str, int] = defaultdict(int)
     owner: dict[tuple[str, int], str] = {}
     for e in events:
-        if e.kind == "deliver" and e.detail != "no_ack":
+        if e.kind == "deliver" and not e.auto_ack:
             key = (e.channel, e.delivery_tag)
             owner[key] = e.actor
             held[e.actor].add(key)
             most[e.actor] = max(most[e.actor], len(held[e.actor]))
-        elif e.kind in ("ack", "nack", "reject") and (e.channel, e.delivery_tag) in owner:
+        elif e.kind in ("ack", "settle") and (e.channel, e.delivery_tag) in owner:
             key = (e.channel, e.delivery_tag)
             held[owner.pop(key)].discard(key)
         elif e.kind == "channel_close" and e.channel is not None:

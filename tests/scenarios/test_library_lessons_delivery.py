@@ -10,15 +10,15 @@ from library_helpers import most_unacked, of, path, result
 import amqpsim
 
 
-def _fault(ev, detail):
-    return of(ev, "fault_start", detail=detail)[0].time
+def _fault(ev, fault, target=None):
+    return of(ev, "fault_start", fault=fault, target=target)[0].time
 
 
 # ------------------------------------------------------------- crash-ack-modes
 def test_crash_manual_ack_loses_nothing():
     r = result("crash-ack-modes")
     ev = r.event_list
-    crash = _fault(ev, "consumer_crash manual#0")
+    crash = _fault(ev, "consumer_crash", "manual#0")
     careful = r.summary["queues"]["careful"]
     assert careful["lost"] == 0 and careful["acked"] == careful["enqueued"] == 300
     held = {e.copy for e in of(ev, "deliver", actor="manual#0") if e.time <= crash} - \
@@ -34,12 +34,12 @@ def test_crash_manual_ack_loses_nothing():
 def test_crash_auto_ack_loses_exactly_what_the_worker_held():
     r = result("crash-ack-modes")
     ev = r.event_list
-    crash = _fault(ev, "consumer_crash auto#0")
+    crash = _fault(ev, "consumer_crash", "auto#0")
     held = {e.copy for e in of(ev, "deliver", actor="auto#0") if e.time <= crash} - \
         {e.copy for e in of(ev, "ack", actor="auto#0") if e.time <= crash}
     lost = of(ev, "loss")
     assert {e.copy for e in lost} == held and len(held) > 20  # more than a prefetch window
-    assert {(e.time, e.actor, e.queue) for e in lost} == {(crash, "auto#0", "hasty")}
+    assert {(e.time, e.actor, e.queue, e.reason) for e in lost} == {(crash, "auto#0", "hasty", "crash")}
     hasty = r.summary["queues"]["hasty"]
     assert hasty["lost"] == len(held) == r.summary["messages"]["lost"]
     assert hasty["acked"] + hasty["lost"] == hasty["enqueued"] == 300
@@ -63,7 +63,8 @@ def test_restart_keeps_only_persistent_messages_in_durable_queues():
     # the non-durable queue is gone with everything in it, persistent or not
     scratch_lost = of(ev, "loss", queue="scratch")
     assert Counter(by[e.msg] for e in scratch_lost) == {"persistent#0": 20, "transient#0": 20}
-    assert of(ev, "queue_delete", queue="scratch")
+    assert {e.reason for e in kept_lost + scratch_lost} == {"restart"}
+    assert of(ev, "queue_delete", queue="scratch", reason="restart")
     q = r.summary["queues"]
     assert q["kept"]["final_depth"] == 20 and q["scratch"]["final_depth"] == 0
     assert r.summary["messages"]["lost"] == 60
@@ -113,10 +114,9 @@ def test_publisher_retry_loses_nothing_but_duplicates():
     per = _by_producer(r)
     careful = per["careful#0"]
     assert len(careful) == 500 and all("acked" in f for f in careful.values())
-    doubt = {e.msg for e in of(ev, "method", actor="careful#0", detail="in_doubt")}
-    republished = [e for e in of(ev, "method", actor="careful#0")
-                   if (e.detail or "").startswith("republish of ")]
-    assert doubt and {int(e.detail.rsplit(" ", 1)[1]) for e in republished} >= doubt
+    doubt = {e.msg for e in of(ev, "in_doubt", actor="careful#0")}
+    republished = of(ev, "republish", actor="careful#0")
+    assert doubt and {e.original for e in republished} >= doubt
     # the broker already had the in-doubt ones: each was processed twice
     dups = r.ledger.completions
     twice = {lg for (lg, q), n in dups.items() if n > 1}
@@ -126,12 +126,12 @@ def test_publisher_retry_loses_nothing_but_duplicates():
 def test_fire_and_forget_publisher_loses_messages_silently():
     r = result("publisher-retry")
     ev = r.event_list
-    vanished = of(ev, "method", actor="hopeful#0", detail="lost_in_transit")
+    vanished = of(ev, "lost_in_transit", actor="hopeful#0")
     assert len(vanished) > 0
     hopeful = _by_producer(r)["hopeful#0"]
     assert len(hopeful) == 500 - len(vanished)  # never reached the broker
     assert all(f == {"acked"} for f in hopeful.values())  # no duplicates, no retries
-    assert not [e for e in of(ev, "method", actor="hopeful#0") if e.detail != "lost_in_transit"]
+    assert not of(ev, "in_doubt", "republish", actor="hopeful#0")
     assert r.summary["jepsen"]["lost_in_transit"] == r.summary["jepsen"]["lost"] == len(vanished)
 
 
@@ -139,13 +139,13 @@ def test_fire_and_forget_publisher_loses_messages_silently():
 def test_ack_timeout_closes_the_channel_with_406_and_redelivers():
     r = result("ack-timeout")
     ev = r.event_list
-    errors = of(ev, "error", actor="slowpoke#0")
-    assert errors and {e.reply_code for e in errors} == {406}
-    assert "PRECONDITION_FAILED" in errors[0].detail and errors[0].time == 60.0
-    for err in errors:
+    errors = [(seq, e) for seq, e in enumerate(ev) if e.kind == "error" and e.actor == "slowpoke#0"]
+    assert errors and {e.reply_code for _, e in errors} == {406}
+    assert "PRECONDITION_FAILED" in errors[0][1].reply_text and errors[0][1].time == 60.0
+    for seq, err in errors:
         # the oldest unacknowledged delivery on that channel was older than the timeout
         delivered = {e.delivery_tag: e.time for e in of(ev, "deliver", channel=err.channel)}
-        settled = {e.delivery_tag for e in of(ev, "ack", channel=err.channel) if e.seq < err.seq}
+        settled = {e.delivery_tag for e in of(ev[:seq], "ack", channel=err.channel)}
         oldest = min(t for tag, t in delivered.items() if tag not in settled)
         assert err.time - oldest == pytest.approx(60.0)
         closed = [e for e in of(ev, "channel_close", channel=err.channel) if e.reply_code == 406]
@@ -185,7 +185,7 @@ def test_online_store_backlog_waits_safely_in_the_queue():
 def test_online_store_crashed_picker_orders_are_redelivered():
     r = result("online-store")
     ev = r.event_list
-    crash = _fault(ev, "consumer_crash picker#1")
+    crash = _fault(ev, "consumer_crash", "picker#1")
     requeued = {e.copy for e in of(ev, "requeue", queue="warehouse") if e.time == crash}
     assert 0 < len(requeued) <= 10  # at most its prefetch
     redelivered = [e for e in of(ev, "deliver", queue="warehouse") if e.redelivered]
@@ -199,7 +199,7 @@ def test_online_store_malformed_orders_are_dead_lettered():
     r = result("online-store")
     ev = r.event_list
     dead = of(ev, "dead_letter", queue="warehouse")
-    assert dead and {e.detail for e in dead} == {"rejected"}
+    assert dead and {e.reason for e in dead} == {"rejected"}
     s = r.summary
     assert s["queues"]["orders.dead"]["enqueued"] == len(dead) == s["messages"]["dead_lettered"]
     assert 0.003 < len(dead) / s["messages"]["published"] < 0.03

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from itertools import islice
 
 import pytest
 from library_helpers import most_unacked, of, path, queues_of, recording_deliveries, result
@@ -61,8 +62,8 @@ def test_work_queues_fair_workers_finish_together_round_robin_ones_do_not():
 def test_pubsub_fanout_copies_to_every_existing_queue():
     r = result("tutorial-pubsub")
     ev = r.event_list
-    crash = of(ev, "fault_start", detail="consumer_crash monitor#0")[0].time
-    back = of(ev, "fault_end", detail="consumer_crash monitor#0")[0].time
+    crash = of(ev, "fault_start", fault="consumer_crash", target="monitor#0")[0].time
+    back = of(ev, "fault_end", fault="consumer_crash", target="monitor#0")[0].time
     assert (crash, back) == (10.0, 15.0)
     where = queues_of(ev)
     everyone = {"logs-disk", "logs-screen", "logs-monitor"}
@@ -157,12 +158,12 @@ def test_rpc_replies_carry_the_request_correlation_id():
     # just before it acks the request it answers: the ids match pair by pair
     corr = {d.msg_id: d.properties.correlation_id for _, _, d in seen}
     reply_ids = {d.msg_id for _, _, d in replies}
-    for pub in of(ev, "publish"):
-        if pub.msg not in reply_ids:
+    for seq, pub in enumerate(ev):
+        if pub.kind != "publish" or pub.msg not in reply_ids:
             continue
         assert pub.actor.startswith("rpc_server#")
         assert (pub.exchange, pub.routing_key) == ("", "rpc-client-replies")
-        ack = next(e for e in ev if e.seq > pub.seq and e.kind == "ack" and e.actor == pub.actor)
+        ack = next(e for e in islice(ev, seq + 1, None) if e.kind == "ack" and e.actor == pub.actor)
         assert ack.time == pub.time and corr[ack.msg] == corr[pub.msg]
     # two servers: replies do not come back in request order
     order = [int(d.properties.correlation_id.rsplit("-", 1)[1]) for _, _, d in replies]

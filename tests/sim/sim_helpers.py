@@ -28,10 +28,15 @@ def run(name_or_dict: str | dict[str, Any], **kw: Any) -> RunResult:
     return result
 
 
+_MISSING = object()
+
+
 def of(events: list[Event], *kinds: str, **where: Any) -> list[Event]:
+    """The events of ``kinds`` (any kind if none) whose fields equal ``where`` (a record
+    without such a field does not match)."""
     ks = set(kinds)
     return [e for e in events if (not ks or e.kind in ks)
-            and all(getattr(e, k) == v for k, v in where.items())]
+            and all(getattr(e, k, _MISSING) == v for k, v in where.items())]
 
 
 def max_unacked_per_channel(events: list[Event]) -> dict[str, int]:
@@ -40,11 +45,11 @@ def max_unacked_per_channel(events: list[Event]) -> dict[str, int]:
     most: dict[str, int] = defaultdict(int)
     tags: dict[tuple[str, int], None] = {}
     for e in events:
-        if e.kind == K.DELIVER and e.detail != "no_ack":
+        if e.kind == K.DELIVER and not e.auto_ack:
             held[e.channel] += 1
             tags[(e.channel, e.delivery_tag)] = None
             most[e.channel] = max(most[e.channel], held[e.channel])
-        elif e.kind in (K.ACK, K.NACK, K.REJECT) and (e.channel, e.delivery_tag) in tags:
+        elif e.kind in (K.ACK, K.SETTLE) and (e.channel, e.delivery_tag) in tags:
             del tags[(e.channel, e.delivery_tag)]
             held[e.channel] -= 1
         elif e.kind == K.CHANNEL_CLOSE:

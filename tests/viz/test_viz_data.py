@@ -8,17 +8,19 @@ import pandas as pd
 import pytest
 
 from amqpsim.broker import Broker
-from amqpsim.trace.events import FIELDS
+from amqpsim.trace.events import COLUMNS
+from amqpsim.trace.io import to_frame
 from amqpsim.viz.data import events_of, topology_of
 
 
 def test_every_input_gives_the_same_frame(store):
     a = events_of(store)
     b = events_of(store.events)
-    c = events_of(pd.DataFrame.from_records(store.events, columns=list(FIELDS)))
+    c = events_of(to_frame(store.events))
     d = events_of(store.broker)
-    assert list(a.columns) == list(FIELDS)
-    for other in (b, c, d):
+    e = events_of(SimpleNamespace(events=to_frame(store.events)))
+    assert list(a.columns) == list(COLUMNS) and len(a) == len(store.events)
+    for other in (b, c, d, e):
         assert other["kind"].tolist() == a["kind"].tolist()
         assert other["seq"].tolist() == a["seq"].tolist()
 
@@ -30,6 +32,11 @@ def test_a_live_broker_is_read_afresh():
     n = len(events_of(b))
     b.basic_publish(1.0, ch, "", "q", b"x")
     assert len(events_of(b)) > n
+
+
+def test_a_frame_without_the_event_columns_is_refused():
+    with pytest.raises(ValueError, match="to_frame"):
+        events_of(pd.DataFrame({"time": [0.0], "kind": ["publish"]}))
 
 
 def test_no_events_is_explained():

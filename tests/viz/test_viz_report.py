@@ -17,7 +17,8 @@ def test_report_writes_every_file(run, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["messages"]["routed_copies"] > 0
     lines = (out / "events.jsonl").read_text().splitlines()
-    assert len(lines) == len(run.events) and json.loads(lines[0])["seq"] >= 1
+    assert len(lines) == len(run.events)
+    assert [json.loads(line)["seq"] for line in (lines[0], lines[-1])] == [0, len(lines) - 1]
     page = html_path.read_text()
     assert "could not draw" not in page
     for stem in FIGURES:

@@ -37,16 +37,39 @@ def test_max_frames(store):
     assert any(t.startswith("… ") and "more frames" in t for t in texts(fig))
 
 
-def test_method_events_are_preferred():
-    from amqpsim.trace.events import Event
+def test_recorded_frames_are_preferred():
+    from amqpsim.trace.events import Frame, Published, Republished
 
-    events = [Event(0.0, 1, "method", actor="shop", channel="conn-1/ch-1", detail="C>S Basic.Publish",
-                    exchange="", routing_key="hello"),
-              Event(0.0, 2, "publish", actor="shop", msg=1, exchange="", routing_key="hello"),
-              Event(0.1, 3, "method", actor="shop", channel="conn-1/ch-1", detail="S>C Basic.Ack",
-                    delivery_tag=1),
-              Event(0.2, 4, "method", actor="x", msg=1, detail="republish of 1")]
+    events = [Frame(0.0, "shop", "conn-1/ch-1", "C>S", "Basic.Publish", "", None, "hello", None, None, None),
+              Published(0.0, "shop", "conn-1/ch-1", 1, "", "hello", 1, 5),
+              Frame(0.1, "shop", "conn-1/ch-1", "S>C", "Basic.Ack", None, None, None, None, 1, None),
+              Republished(0.2, "shop", 2, 1)]
     frames = viz.sequence_frames(events)
     assert list(frames["method"]) == ["Basic.Publish", "Basic.Ack"]
     assert list(frames["src"]) == ["shop", "broker"] and list(frames["dst"]) == ["broker", "shop"]
     assert frames["args"].iloc[0] == "(default) / 'hello'" and frames["args"].iloc[1] == "tag=1"
+    assert list(frames["channel"]) == ["ch1", "ch1"]
+
+
+def test_settle_confirm_and_cancel_frames():
+    from amqpsim.broker import Broker
+
+    b = Broker()
+    pub = b.channel_open(0.0, b.connection_open(0.0, "shop"))
+    wrk = b.channel_open(0.0, b.connection_open(0.0, "worker"))
+    b.queue_declare(0.0, pub, "q")
+    b.confirm_select(0.0, pub)
+    b.basic_consume(0.0, wrk, "q", consumer_tag="c1")
+    b.basic_publish(0.1, pub, "", "q", b"a")
+    b.basic_publish(0.1, pub, "", "q", b"b")
+    b.basic_nack(0.2, wrk, 1, requeue=True)
+    b.basic_reject(0.3, wrk, 2, requeue=False)
+    b.basic_cancel(0.4, wrk, "c1")
+    frames = viz.sequence_frames(b)
+    sent = [(f.src, f.method, f.args) for f in frames.itertuples() if f.method.startswith(("Basic.N", "Basic.R"))]
+    assert sent == [("worker", "Basic.Nack", "tag=1 requeue=True"), ("worker", "Basic.Reject", "tag=2 requeue=False")]
+    confirms = frames.loc[frames["args"].str.startswith("confirm #")]
+    assert list(confirms["method"]) == ["Basic.Ack", "Basic.Ack"] and list(confirms["dst"]) == ["shop", "shop"]
+    cancel = frames.loc[frames["method"].str.startswith("Basic.Cancel")]
+    assert list(zip(cancel["src"], cancel["method"], strict=True)) == [("worker", "Basic.Cancel"),
+                                                                        ("broker", "Basic.Cancel-Ok")]

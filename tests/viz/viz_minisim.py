@@ -8,7 +8,7 @@ import random
 from types import SimpleNamespace
 
 from amqpsim.broker import Broker, Properties
-from amqpsim.trace.events import EventKind as K
+from amqpsim.trace.events import Acked, FaultEnded, FaultStarted
 
 
 class MiniSim:
@@ -77,8 +77,8 @@ class MiniSim:
             if not conn.is_open:
                 return
             if no_ack:  # as the simulation does: an auto-ack copy is settled when processing ends
-                b.emit(t, K.ACK, actor=name, msg=d.msg_id, copy=d.copy, queue=queue, consumer=d.consumer_tag,
-                       delivery_tag=d.delivery_tag, channel=ch.id, detail="auto")
+                b.emit(Acked(t, name, ch.id, d.consumer_tag, d.msg_id, d.copy, queue, d.delivery_tag,
+                             multiple=False, auto=True))
             else:
                 if self.rng.random() < reject_p:
                     b.basic_reject(t, ch, d.delivery_tag, requeue=False)
@@ -96,7 +96,7 @@ class MiniSim:
 
     def crash(self, t: float, state, name: str) -> None:
         def go(now: float) -> None:
-            self.broker.emit(now, K.FAULT_START, actor="fault", detail=f"consumer_crash {name}")
+            self.broker.emit(FaultStarted(now, "consumer_crash", name))
             state.backlog.clear()
             self.broker.close_connection(now, state.conn, 320, "crash")
 
@@ -104,12 +104,12 @@ class MiniSim:
 
     def alarm(self, t0: float, t1: float) -> None:
         def on(now: float) -> None:
-            self.broker.emit(now, K.FAULT_START, actor="fault", detail="memory_alarm")
+            self.broker.emit(FaultStarted(now, "memory_alarm", None))
             self.broker.set_alarm(now, True)
 
         def off(now: float) -> None:
             self.broker.set_alarm(now, False)
-            self.broker.emit(now, K.FAULT_END, actor="fault", detail="memory_alarm")
+            self.broker.emit(FaultEnded(now, "memory_alarm", None))
 
         self.at(t0, on)
         self.at(t1, off)
