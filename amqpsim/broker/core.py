@@ -12,12 +12,12 @@ injected (``Broker(recorder)``); a broker made without one keeps its events in a
 
 from __future__ import annotations
 
-import heapq
 import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..trace.events import EventLog, Sink
+from .timers import Timers
 from .topology import Exchange, Topology
 
 if TYPE_CHECKING:
@@ -50,9 +50,7 @@ class BrokerCore:
         self.epoch = epoch
         self.rng = random.Random(seed)
         self.topology = Topology(strict_types=not version.startswith("3."))
-        self.timers: list[tuple[float, int, Callable[[float], None], Callable[[], bool] | None]] = []
-        self._timer_seq = 0
-        self.on_schedule: Callable[[float], None] | None = None
+        self.timers = Timers()
         self.msg_ids = 0
         self.copy_ids = 0
         self.connections: dict[str, Connection] = {}
@@ -65,26 +63,25 @@ class BrokerCore:
     # ================================================================ timers
     def schedule(self, when: float, fn: Callable[[float], None],
                  alive: Callable[[], bool] | None = None) -> None:
-        """Call ``fn(when)`` at ``when``. ``alive()``, if given, tells whether the timer
-        still matters: :meth:`next_deadline` drops timers that no longer do, so an idle
-        broker reports no deadline (e.g. an ack-timeout check once everything is acked)."""
-        self._timer_seq += 1
-        heapq.heappush(self.timers, (when, self._timer_seq, fn, alive))
-        if self.on_schedule is not None:
-            self.on_schedule(when)
+        """Call ``fn(when)`` at ``when`` (see :meth:`.Timers.schedule`)."""
+        self.timers.schedule(when, fn, alive)
 
     def next_deadline(self) -> float | None:
-        timers = self.timers
-        while timers and timers[0][3] is not None and not timers[0][3]():
-            heapq.heappop(timers)
-        return timers[0][0] if timers else None
+        """When the next timer that still matters is due (None: none is)."""
+        return self.timers.next_deadline()
 
     def advance(self, now: float) -> None:
         """Fire every timer due at or before ``now``, each at its own time."""
-        timers = self.timers
-        while timers and timers[0][0] <= now:
-            when, _, fn, _alive = heapq.heappop(timers)
-            fn(when)
+        self.timers.advance(now)
+
+    @property
+    def on_schedule(self) -> Callable[[float], None] | None:
+        """Called with ``when`` for every timer scheduled (the driver wakes up then)."""
+        return self.timers.on_schedule
+
+    @on_schedule.setter
+    def on_schedule(self, fn: Callable[[float], None] | None) -> None:
+        self.timers.on_schedule = fn
 
     def _token(self, prefix: str) -> str:
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
