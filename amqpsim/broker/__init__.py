@@ -1,7 +1,8 @@
 """Pure AMQP 0-9-1 semantics as RabbitMQ implements them: no simpy, no I/O, no clock."""
 
 from .broker import Broker, Connection
-from .consumer import Channel, Consumer
+from .channel import Channel
+from .consumer import Consumer
 from .errors import AMQPError, ChannelError, ConnectionError_
 from .message import Delivery, Message, Properties, Returned
 from .publish import PublishOutcome

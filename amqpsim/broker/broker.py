@@ -66,9 +66,7 @@ class Broker(ConnectionMethods, ExchangeMethods, QueueMethods, BasicMethods, Pub
         self.alarm_reason = f"low on {reason}"
         if not active:
             for conn in list(self.connections.values()):
-                if conn.blocked:
-                    conn.blocked = False
-                    conn.on_blocked(None)
+                conn.unblock()
         self.emit(Blocked(now, self.alarm_reason) if active else Unblocked(now))
 
     def reads_publish(self, now: float, conn: Connection) -> bool:
@@ -77,9 +75,7 @@ class Broker(ConnectionMethods, ExchangeMethods, QueueMethods, BasicMethods, Pub
         and the publish waits in the client until the alarm clears."""
         if not self.alarm:
             return True
-        if not conn.blocked:
-            conn.blocked = True
-            conn.on_blocked(self.alarm_reason)
+        conn.block(self.alarm_reason)
         return False
 
     def stop(self, now: float) -> None:

@@ -14,15 +14,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..trace.events import (
-    ChannelClosed,
-    ChannelOpened,
-    ConnectionClosed,
-    ConnectionOpened,
-    ConsumerCancelled,
-    ProtocolError,
-)
-from .consumer import Channel
+from ..trace.events import ChannelOpened, ConnectionClosed, ConnectionOpened, ProtocolError
+from .channel import Channel, ChannelHost
 from .core import BrokerCore
 from .errors import METHOD_IDS, AMQPError, ConnectionError_
 
@@ -30,10 +23,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Connection:
-    """A client connection: its channels; the owner of its exclusive queues."""
+    """A client connection. Owns its channels (by number), whether it is open and
+    whether the broker has blocked it (resource alarm), and the client callbacks
+    ``on_close`` and ``on_blocked`` (by default they append to ``connection.inbox``).
+    Exclusive queues name it as their owner (``Queue.exclusive_owner``)."""
 
-    def __init__(self, broker: BrokerCore, name: str, actor: str) -> None:
-        self.broker = broker
+    def __init__(self, host: ChannelHost, name: str, actor: str) -> None:
+        self.host = host
         self.name = name
         self.actor = actor
         self.channels: dict[int, Channel] = {}
@@ -46,6 +42,44 @@ class Connection:
 
     def __repr__(self) -> str:
         return f"Connection({self.name!r})"
+
+    def open_channel(self, now: float, number: int | None = None) -> Channel:
+        """channel.open (``number`` None: the next free one); a number in use is a 504
+        (a connection error: the caller closes the connection)."""
+        if number is None:
+            self.next_channel += 1
+            number = self.next_channel
+        if number in self.channels:
+            raise ConnectionError_(504, f"second 'channel.open' seen on channel {number}", "channel.open")
+        ch = Channel(self.host, self, number, now)
+        self.channels[number] = ch
+        self.host.emit(ChannelOpened(now, self.actor, ch.id))
+        return ch
+
+    def forget(self, ch: Channel) -> None:
+        """``ch`` is closed."""
+        self.channels.pop(ch.number, None)
+
+    def close_channels(self, now: float, code: int, text: str) -> bool:
+        """The connection closes: every channel closes with it. False if it was closed already."""
+        if not self.is_open:
+            return False
+        self.is_open = False
+        for ch in list(self.channels.values()):
+            ch.close(now, code, text)
+        return True
+
+    def block(self, reason: str) -> None:
+        """connection.blocked (sent once, until :meth:`unblock`)."""
+        if not self.blocked:
+            self.blocked = True
+            self.on_blocked(reason)
+
+    def unblock(self) -> None:
+        """connection.unblocked, if it was blocked."""
+        if self.blocked:
+            self.blocked = False
+            self.on_blocked(None)
 
 
 def command(method: str) -> Callable[[F], F]:
@@ -92,60 +126,23 @@ class ConnectionMethods(BrokerCore):
         return conn
 
     def channel_open(self, now: float, conn: Connection, number: int | None = None) -> Channel:
-        if number is None:
-            conn.next_channel += 1
-            number = conn.next_channel
-        if number in conn.channels:
-            err = ConnectionError_(504, f"second 'channel.open' seen on channel {number}", "channel.open")
+        try:
+            return conn.open_channel(now, number)
+        except ConnectionError_ as err:
             self.close_connection(now, conn, err.reply_code, err.reply_text, by_broker=True)
-            raise err
-        ch = Channel(self, conn, number)
-        ch.opened_at = now
-        conn.channels[number] = ch
-        self.emit(ChannelOpened(now, conn.actor, ch.id))
-        return ch
+            raise
 
     def channel_close(self, now: float, ch: Channel) -> None:
         """Client-initiated channel.close."""
-        self._teardown_channel(now, ch, 200, "Normal shutdown")
+        ch.close(now, 200, "Normal shutdown")
 
     def close_channel_by_broker(self, now: float, ch: Channel, err: AMQPError) -> None:
-        if ch.is_open:
-            self._teardown_channel(now, ch, err.reply_code, err.reply_text)
-            ch.on_close(err.reply_code, err.reply_text)
-
-    def _teardown_channel(self, now: float, ch: Channel, code: int, text: str) -> None:
-        """Cancel the channel's consumers, requeue its unacked messages, forget it;
-        ``code`` and ``text`` are the close's (200 for a normal close).
-
-        As in RabbitMQ the queues first learn that the channel is gone (its consumers
-        leave, its deliveries return to their original positions) and only then
-        dispatch again to the remaining consumers, or auto-delete.
-        """
-        if not ch.is_open:
-            return
-        ch.is_open = False
-        ch.connection.channels.pop(ch.number, None)
-        queues = []
-        for c in list(ch.consumers.values()):
-            ch.consumers.pop(c.tag, None)
-            self.emit(ConsumerCancelled(now, ch.actor, ch.id, c.queue.name, c.tag, "channel"))
-            if c in c.queue.consumers:
-                c.queue.detach_consumer(c)
-                queues.append(c.queue)
-        ch.requeue_all(now, "channel_closed", dispatch=False)
-        for q in dict.fromkeys(queues):
-            if not q.deleted:
-                q.consumers_changed(now)
-        self.emit(ChannelClosed(now, ch.actor, ch.id, code, text))
+        ch.close_by_broker(now, err)
 
     def close_connection(self, now: float, conn: Connection, code: int = 200,
                          text: str = "Normal shutdown", by_broker: bool = False) -> None:
-        if not conn.is_open:
+        if not conn.close_channels(now, code, text):
             return
-        conn.is_open = False
-        for ch in list(conn.channels.values()):
-            self._teardown_channel(now, ch, code, text)
         for q in [q for q in self.queues.values() if q.exclusive_owner is conn]:
             self.delete_queue(now, q, reason="exclusive")
         self.connections.pop(conn.name, None)

@@ -21,8 +21,8 @@ from .timers import Timers
 from .topology import Exchange, Topology
 
 if TYPE_CHECKING:
+    from .channel import Channel
     from .connection import Connection
-    from .consumer import Channel, Consumer
     from .errors import AMQPError
     from .message import Entry, Message
     from .publish import PublishOutcome
@@ -83,7 +83,8 @@ class BrokerCore:
     def on_schedule(self, fn: Callable[[float], None] | None) -> None:
         self.timers.on_schedule = fn
 
-    def _token(self, prefix: str) -> str:
+    def token(self, prefix: str) -> str:
+        """A server-generated name (``amq.gen-...``, ``amq.ctag-...``) from the seeded RNG."""
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
         return prefix + "".join(self.rng.choice(alphabet) for _ in range(22))
 
@@ -99,13 +100,11 @@ class BrokerCore:
     if TYPE_CHECKING:  # provided by the mixins
         def close_connection(self, now: float, conn: Connection, code: int = 200,
                              text: str = "Normal shutdown", by_broker: bool = False) -> None: ...
-        def close_channel_by_broker(self, now: float, ch: Channel, err: AMQPError) -> None: ...
         def command_failed(self, now: float, ch: Channel, err: AMQPError, method: str) -> None: ...
         def _check_exclusive(self, q: Queue, ch: Channel, method: str) -> None: ...
         def _queue(self, ch: Channel, name: str, method: str) -> Queue: ...
         def delete_queue(self, now: float, q: Queue, reason: str, actor: str | None = None) -> int: ...
         def _auto_delete_exchanges(self, now: float, names: list[str]) -> None: ...
-        def _remove_consumer(self, now: float, c: Consumer, notify: bool) -> None: ...
         def _publish(self, now: float, ch: Channel, msg: Message, ttl_ms: int | None,
                      mandatory: bool, outcome: bool = True) -> PublishOutcome | None: ...
         def dead_letter_publish(self, now: float, source: Queue, e: Entry, reason: str) -> None: ...

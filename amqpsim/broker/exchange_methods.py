@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..trace.events import Bound, ExchangeDeclared, ExchangeDeleted, Unbound
+from .channel import Channel
 from .connection import command
-from .consumer import Channel
 from .core import BrokerCore
 from .errors import ChannelError, ConnectionError_, not_found_exchange, not_found_queue, x_res
 from .exchanges import TYPES, Binding, validate_x_match

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..trace.events import Confirmed, Published, Returned, Routed, Unroutable
 from . import deadletter
-from .consumer import Channel
+from .channel import Channel
 from .core import BrokerCore
 from .errors import AMQPError, ChannelError, ConnectionError_, not_found_exchange, x_res
 from .message import EMPTY_PROPERTIES, Entry, Message, Properties

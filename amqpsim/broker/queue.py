@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..trace.events import DeadLettered, Discarded, Dropped, Enqueued, Expired, Lost, Requeued
 from .args import QueueSettings, effective_settings
+from .consumer import Consumer, DispatchOrder
 from .message import Entry, Message
 from .store import FifoStore, PriorityStore, QuorumStore
 
 if TYPE_CHECKING:
-    from .consumer import Consumer
     from .core import BrokerCore as Broker
 
 
@@ -38,8 +38,7 @@ class Queue:
         self.store: FifoStore | PriorityStore | QuorumStore = self._new_store()
         self.ready_bytes = 0
         self.unacked = 0
-        self.consumers: list[Consumer] = []  # by priority (highest first), round-robin within a level
-        self.active: Consumer | None = None  # the single active consumer (x-single-active-consumer)
+        self.consumers = DispatchOrder(self.settings.single_active)
         self.had_consumer = False
         self.deleted = False
         self.next_seq = 0
@@ -105,10 +104,10 @@ class Queue:
         self.next_seq += 1
         e = Entry(msg, copy, self.next_seq, now, None if ttl is None else now + ttl, prio)
         if self.consumers and not self.store:  # straight to an idle consumer
-            c = self._pick()
+            c = self.consumers.pick()
             if c is not None:
                 c.channel.deliver(now, self, c, e)
-                self._rotate(c)
+                self.consumers.rotate(c)
                 return True
         self.store.push(e)
         self.ready_bytes += size
@@ -198,19 +197,13 @@ class Queue:
 
     # ---------------------------------------------------------------- consumers
     def add_consumer(self, now: float, c: Consumer) -> None:
-        level = [i for i, x in enumerate(self.consumers) if x.priority >= c.priority]
-        self.consumers.insert(level[-1] + 1 if level else 0, c)
+        self.consumers.add(c)
         self.had_consumer = True
-        if self.settings.single_active and self.active is None:
-            self.active = c  # the first one registered; priorities do not preempt (classic)
         self.dispatch(now)
 
     def detach_consumer(self, c: Consumer) -> None:
-        """Take ``c`` out of the dispatch list (no dispatch, no auto-delete yet)."""
-        if c in self.consumers:
-            self.consumers.remove(c)
-        if self.active is c:
-            self.active = None
+        """Take ``c`` out of the dispatch order (no dispatch, no auto-delete yet)."""
+        self.consumers.detach(c)
 
     def consumers_changed(self, now: float) -> None:
         """After consumers left: auto-delete, arm the expiry timer, or dispatch again."""
@@ -221,39 +214,20 @@ class Queue:
                 return
             self._arm_expires(now)
             return
-        if self.settings.single_active and self.active is None:
-            self.active = self.consumers[0]  # highest priority, then earliest
+        self.consumers.promote()
         self.dispatch(now)
 
     def remove_consumer(self, now: float, c: Consumer) -> None:
         self.detach_consumer(c)
         self.consumers_changed(now)
 
-    def _pick(self) -> Consumer | None:
-        if self.settings.single_active:
-            c = self.active
-            return c if c is not None and c.can_take() else None
-        for c in self.consumers:  # can_take(), its first test inlined (this runs per message)
-            if c.unacked < c.window and (not c.channel.global_prefetch or c.can_take()):
-                return c
-        return None
-
-    def _rotate(self, c: Consumer) -> None:
-        consumers = self.consumers
-        if len(consumers) < 2 or self.settings.single_active:
-            return
-        consumers.remove(c)
-        i = len(consumers)
-        while i > 0 and consumers[i - 1].priority < c.priority:
-            i -= 1
-        consumers.insert(i, c)
-
     def dispatch(self, now: float) -> None:
         store = self.store
         if not self.broker.running:  # a stopping node delivers nothing
             return
-        while store and self.consumers:
-            c = self._pick()
+        consumers = self.consumers
+        while store and consumers:
+            c = consumers.pick()
             if c is None:
                 break
             e = self._pop()
@@ -261,7 +235,7 @@ class Queue:
                 self.expire(now, e)
                 continue
             c.channel.deliver(now, self, c, e)
-            self._rotate(c)
+            consumers.rotate(c)
         if self.has_msg_ttl:
             self.expire_head(now)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from ..trace.events import Discarded, Lost, QueueDeclared, QueueDeleted, QueuePurged
 from .args import equivalence_args, queue_type, validate_queue_args
+from .channel import Channel
 from .connection import command
-from .consumer import Channel
 from .core import BrokerCore
 from .errors import ChannelError, ConnectionError_, locked, not_found_queue, q_res
 from .queue import Queue
@@ -48,7 +48,7 @@ class QueueMethods(BrokerCore):
         if queue == "":
             if qtype == "quorum":
                 raise ChannelError(406, "Cannot declare a server-named queue for type rabbit_quorum_queue")
-            queue = self._token("amq.gen-")
+            queue = self.token("amq.gen-")
         elif queue.startswith("amq."):
             raise ChannelError(403, f"queue name '{queue}' contains reserved prefix 'amq.*'")
         owner = ch.connection if exclusive else None
@@ -140,7 +140,7 @@ class QueueMethods(BrokerCore):
                 self.emit(Discarded(now, e.msg.id, e.copy, q.name, "queue_deleted"))
         for c in list(q.consumers):
             q.detach_consumer(c)
-            self._remove_consumer(now, c, notify=True)
+            c.channel.cancel_by_broker(now, c)
         self.emit(QueueDeleted(now, actor, q.name, reason))
         self._auto_delete_exchanges(now, gone)
         return len(entries)
