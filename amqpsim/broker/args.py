@@ -1,4 +1,5 @@
-"""Queue arguments: validation (as RabbitMQ 3.10 answers it) and effective settings.
+"""Queue arguments: validation (as RabbitMQ 3.10 answers it), effective settings, and
+the equivalence check of a redeclare.
 
 Effective settings merge the queue's ``x-`` arguments with the policy that applies
 to it: numeric limits take the minimum of both, the dead-letter target and the
@@ -8,10 +9,13 @@ overflow mode take the argument over the policy (``web: queues.md``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ChannelError, q_res
-from .validate import amqp_type
+from .validate import amqp_type, equivalence_error
+
+if TYPE_CHECKING:
+    from .queue import Queue
 
 OVERFLOW_MODES = ("drop-head", "reject-publish", "reject-publish-dlx")
 QUEUE_TYPES = ("classic", "quorum")
@@ -168,3 +172,36 @@ def effective_settings(arguments: dict[str, Any], policy: dict[str, Any] | None)
 #: arguments compared on redeclare (everything the queue type knows)
 def equivalence_args(arguments: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in arguments.items() if k in KNOWN_ARGS and k != "x-queue-type"}
+
+
+# ---------------------------------------------------------------- redeclaring
+_MISSING: Any = object()
+
+
+def check_equivalent(q: Queue, durable: bool, auto_delete: bool, arguments: dict[str, Any]) -> None:
+    """queue.declare of an existing queue: the same properties and arguments, or a 406."""
+    for key, cur, req in (("durable", q.durable, durable), ("auto_delete", q.auto_delete, auto_delete)):
+        if cur != req:
+            raise equivalence_error(key, q_res(q.name), req, cur, plain=True)
+    cur_args, req_args = equivalence_args(q.arguments), equivalence_args(arguments)
+    for key in sorted(set(cur_args) | set(req_args)):
+        if not _same_arg(cur_args.get(key, _MISSING), req_args.get(key, _MISSING)):
+            raise equivalence_error(key, q_res(q.name), req_args.get(key, _MISSING),
+                                    cur_args.get(key, _MISSING))
+    if queue_type(q.arguments) != queue_type(arguments):
+        raise equivalence_error("x-queue-type", q_res(q.name), arguments.get("x-queue-type", _MISSING),
+                                q.arguments.get("x-queue-type", _MISSING))
+
+
+def _same_arg(a: Any, b: Any) -> bool:
+    if a is _MISSING or b is _MISSING:
+        return a is b
+    if isinstance(a, bytes):
+        a = a.decode()
+    if isinstance(b, bytes):
+        b = b.decode()
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
+    return type(a) is type(b) and a == b

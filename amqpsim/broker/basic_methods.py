@@ -22,7 +22,7 @@ class BasicMethods(BrokerCore):
     @command("basic.consume")
     def basic_consume(self, now: float, ch: Channel, queue: str, consumer_tag: str = "",
                       no_ack: bool = False, exclusive: bool = False, arguments: dict | None = None) -> str:
-        q = self._queue(ch, queue, "basic.consume")
+        q = self.vhost.queue(ch, queue, "basic.consume")
         return ch.consume(now, q, consumer_tag, no_ack, exclusive, arguments)
 
     @command("basic.cancel")
@@ -31,7 +31,7 @@ class BasicMethods(BrokerCore):
 
     @command("basic.get")
     def basic_get(self, now: float, ch: Channel, queue: str, no_ack: bool = False) -> Delivery | None:
-        return ch.get(now, self._queue(ch, queue, "basic.get"), no_ack)
+        return ch.get(now, self.vhost.queue(ch, queue, "basic.get"), no_ack)
 
     def basic_ack(self, now: float, ch: Channel, delivery_tag: int = 0, multiple: bool = False) -> None:
         try:  # what @command("basic.ack") does, spelled out (see .connection)

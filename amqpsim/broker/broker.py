@@ -18,16 +18,15 @@ from typing import Any
 
 from ..trace.events import Blocked, Unblocked
 from .basic_methods import BasicMethods
+from .channel import Channel
 from .connection import Connection, ConnectionMethods, command
-from .exchange_methods import ExchangeMethods
+from .exchanges import Binding
 from .publishing import PublishMethods
-from .queue_methods import QueueMethods
-from .topology import Policy
 
 __all__ = ["Broker", "Connection", "command"]
 
 
-class Broker(ConnectionMethods, ExchangeMethods, QueueMethods, BasicMethods, PublishMethods):
+class Broker(ConnectionMethods, BasicMethods, PublishMethods):
     """One RabbitMQ node with one vhost ("/").
 
     ``version`` selects the behaviour profile: ``"3.10"`` (default, the real
@@ -36,23 +35,67 @@ class Broker(ConnectionMethods, ExchangeMethods, QueueMethods, BasicMethods, Pub
     the timers are set up by :class:`~.core.BrokerCore`.
     """
 
+    # ================================================================ exchange.*
+    @command("exchange.declare")
+    def exchange_declare(self, now: float, ch: Channel, exchange: str, exchange_type: str = "direct",
+                         passive: bool = False, durable: bool = False, auto_delete: bool = False,
+                         internal: bool = False, arguments: dict | None = None) -> None:
+        self.vhost.exchange_declare(now, ch, exchange, exchange_type, passive, durable, auto_delete, internal,
+                                    arguments)
+
+    @command("exchange.delete")
+    def exchange_delete(self, now: float, ch: Channel, exchange: str, if_unused: bool = False) -> None:
+        self.vhost.exchange_delete(now, ch, exchange, if_unused)
+
+    @command("exchange.bind")
+    def exchange_bind(self, now: float, ch: Channel, destination: str, source: str,
+                      routing_key: str = "", arguments: dict | None = None) -> None:
+        b = Binding.make(source, destination, "exchange", routing_key, arguments)
+        self.vhost.bind(now, ch, b, "exchange.bind")
+
+    @command("exchange.unbind")
+    def exchange_unbind(self, now: float, ch: Channel, destination: str, source: str,
+                        routing_key: str = "", arguments: dict | None = None) -> None:
+        b = Binding.make(source, destination, "exchange", routing_key, arguments)
+        self.vhost.bind(now, ch, b, "exchange.unbind", unbind=True)
+
+    # ================================================================ queue.*
+    @command("queue.declare")
+    def queue_declare(self, now: float, ch: Channel, queue: str = "", passive: bool = False,
+                      durable: bool = False, exclusive: bool = False, auto_delete: bool = False,
+                      arguments: dict | None = None) -> tuple[str, int, int]:
+        """Returns (queue name, ready message count, consumer count)."""
+        return self.vhost.queue_declare(now, ch, queue, passive, durable, exclusive, auto_delete, arguments)
+
+    @command("queue.bind")
+    def queue_bind(self, now: float, ch: Channel, queue: str, exchange: str,
+                   routing_key: str | None = None, arguments: dict | None = None) -> None:
+        queue, routing_key = self.vhost.queue_binding(ch, queue, routing_key, "queue.bind")
+        self.vhost.bind(now, ch, Binding.make(exchange, queue, "queue", routing_key, arguments), "queue.bind")
+
+    @command("queue.unbind")
+    def queue_unbind(self, now: float, ch: Channel, queue: str, exchange: str,
+                     routing_key: str | None = None, arguments: dict | None = None) -> None:
+        queue, routing_key = self.vhost.queue_binding(ch, queue, routing_key, "queue.unbind")
+        self.vhost.bind(now, ch, Binding.make(exchange, queue, "queue", routing_key, arguments), "queue.unbind",
+                        unbind=True)
+
+    @command("queue.purge")
+    def queue_purge(self, now: float, ch: Channel, queue: str) -> int:
+        return self.vhost.queue_purge(now, ch, queue)
+
+    @command("queue.delete")
+    def queue_delete(self, now: float, ch: Channel, queue: str, if_unused: bool = False,
+                     if_empty: bool = False) -> int:
+        return self.vhost.queue_delete(now, ch, queue, if_unused, if_empty)
+
     # ================================================================ policies
     def set_policy(self, now: float, name: str, pattern: str, definition: dict[str, Any], priority: int = 0,
                    apply_to: str = "all") -> None:
-        self.topology.policies[name] = Policy(name, pattern, dict(definition), priority, apply_to)
-        self._reapply_policies(now)
+        self.vhost.set_policy(now, name, pattern, definition, priority, apply_to)
 
     def clear_policy(self, now: float, name: str) -> None:
-        self.topology.policies.pop(name, None)
-        self._reapply_policies(now)
-
-    def _reapply_policies(self, now: float) -> None:
-        topo = self.topology
-        for q in list(topo.queues.values()):
-            if not q.deleted:
-                q.apply_policy(now, topo.policy_for("queue", q.name, q.settings.qtype))
-        for x in topo.exchanges.values():
-            x.policy = topo.policy_for("exchange", x.name)
+        self.vhost.clear_policy(now, name)
 
     # ================================================================ faults
     def set_alarm(self, now: float, active: bool, reason: str = "memory") -> None:
@@ -84,29 +127,15 @@ class Broker(ConnectionMethods, ExchangeMethods, QueueMethods, BasicMethods, Pub
         Durable classic queues keep their persistent messages, quorum queues keep
         everything; non-durable queues and exchanges (and their bindings) are gone.
         """
-        self._losing = True
         self.running = False  # nothing is delivered while the node goes down
-        try:
+        with self.vhost.stopping():
             for conn in list(self.connections.values()):
                 self.close_connection(now, conn, 320, "CONNECTION_FORCED - broker forced connection closure "
                                       "with reason 'shutdown'", by_broker=True)
-            for q in list(self.queues.values()):
-                if not q.durable:
-                    self.delete_queue(now, q, reason="restart")
-                elif not q.is_quorum:
-                    q.drop_transient(now)
-            for x in [x for x in self.exchanges.values() if not x.durable]:
-                if x.name in self.exchanges:
-                    self._delete_exchange(now, x)
-        finally:
-            self._losing = False
-        self.running = False
+            self.vhost.lose_transient(now)
         self.timers.clear()
 
     def start(self, now: float) -> None:
         """The node is back: queue timers (TTL, expiry) are armed again."""
         self.running = True
-        for q in list(self.queues.values()):
-            q.armed_ttl = None
-            q.touch(now)
-            q.expire_head(now)
+        self.vhost.restart(now)

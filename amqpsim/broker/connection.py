@@ -143,8 +143,7 @@ class ConnectionMethods(BrokerCore):
                          text: str = "Normal shutdown", by_broker: bool = False) -> None:
         if not conn.close_channels(now, code, text):
             return
-        for q in [q for q in self.queues.values() if q.exclusive_owner is conn]:
-            self.delete_queue(now, q, reason="exclusive")
+        self.vhost.delete_exclusive(now, conn)
         self.connections.pop(conn.name, None)
         self.emit(ConnectionClosed(now, conn.actor, conn.name, code, text, by_broker))
         if by_broker:

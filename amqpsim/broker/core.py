@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from ..trace.events import EventLog, Sink
 from .timers import Timers
-from .topology import Exchange, Topology
+from .topology import Exchange
+from .vhost import VHost
 
 if TYPE_CHECKING:
     from .channel import Channel
@@ -49,7 +50,6 @@ class BrokerCore:
         self.auto_ack_settles = auto_ack_settles
         self.epoch = epoch
         self.rng = random.Random(seed)
-        self.topology = Topology(strict_types=not version.startswith("3."))
         self.timers = Timers()
         self.msg_ids = 0
         self.copy_ids = 0
@@ -58,7 +58,8 @@ class BrokerCore:
         self.running = True
         self.alarm = False
         self.alarm_reason = "low on memory"
-        self._losing = False  # a restart: removed copies are lost, not discarded
+        self.vhost = VHost(self, self.token, strict_types=not version.startswith("3."))
+        self.topology = self.vhost.topology
 
     # ================================================================ timers
     def schedule(self, when: float, fn: Callable[[float], None],
@@ -91,21 +92,24 @@ class BrokerCore:
     # ================================================================ queries
     @property
     def queues(self) -> dict[str, Queue]:
-        return self.topology.queues
+        return self.vhost.queues
 
     @property
     def exchanges(self) -> dict[str, Exchange]:
-        return self.topology.exchanges
+        return self.vhost.exchanges
+
+    def next_copy_id(self) -> int:
+        self.copy_ids += 1
+        return self.copy_ids
+
+    def delete_queue(self, now: float, q: Queue, reason: str, actor: str | None = None) -> int:
+        return self.vhost.delete_queue(now, q, reason, actor)
 
     if TYPE_CHECKING:  # provided by the mixins
         def close_connection(self, now: float, conn: Connection, code: int = 200,
                              text: str = "Normal shutdown", by_broker: bool = False) -> None: ...
         def command_failed(self, now: float, ch: Channel, err: AMQPError, method: str) -> None: ...
-        def _check_exclusive(self, q: Queue, ch: Channel, method: str) -> None: ...
-        def _queue(self, ch: Channel, name: str, method: str) -> Queue: ...
-        def delete_queue(self, now: float, q: Queue, reason: str, actor: str | None = None) -> int: ...
-        def _auto_delete_exchanges(self, now: float, names: list[str]) -> None: ...
         def _publish(self, now: float, ch: Channel, msg: Message, ttl_ms: int | None,
                      mandatory: bool, outcome: bool = True) -> PublishOutcome | None: ...
-        def dead_letter_publish(self, now: float, source: Queue, e: Entry, reason: str) -> None: ...
+        def dead_letter(self, now: float, source: Queue, e: Entry, reason: str) -> None: ...
         def reads_publish(self, now: float, conn: Connection) -> bool: ...

@@ -92,7 +92,7 @@ class PublishMethods(BrokerCore):
             return None
         return PublishOutcome(msg.id, seq, tuple(targets), refused, returned, confirm)
 
-    def dead_letter_publish(self, now: float, source: Queue, e: Entry, reason: str) -> None:
+    def dead_letter(self, now: float, source: Queue, e: Entry, reason: str) -> None:
         """Republish a dead-lettered copy to the source queue's DLX (at most once, no confirm)."""
         s = source.settings
         dlx = s.dlx

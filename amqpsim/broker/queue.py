@@ -1,8 +1,9 @@
 """A queue: ready store, consumers, TTL, length limits, overflow, dead-lettering.
 
-The queue never reads a clock: every method that depends on time takes ``now``;
-timers (message TTL at the head, queue expiry) are requested from the broker with
-``broker.schedule(when, callback)``.
+The queue never reads a clock: every method that depends on time takes ``now``.
+What it needs from outside itself it asks of its :class:`QueueHost` (the broker):
+where events go, a copy id, timers (message TTL at the head, queue expiry), the
+dead-lettering of a copy, and its own deletion (auto-delete, expiry).
 
 Copies in a queue are *ready* (in ``store``) or *unacknowledged* (held by a
 channel). A published copy goes straight to an idle consumer when the queue is
@@ -13,22 +14,46 @@ head, and only the head is checked for expiry (classic-queue semantics).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from ..trace.events import DeadLettered, Discarded, Dropped, Enqueued, Expired, Lost, Requeued
+from ..trace.events import DeadLettered, Discarded, Dropped, Enqueued, Expired, Lost, Requeued, Sink
 from .args import QueueSettings, effective_settings
 from .consumer import Consumer, DispatchOrder
 from .message import Entry, Message
 from .store import FifoStore, PriorityStore, QuorumStore
 
-if TYPE_CHECKING:
-    from .core import BrokerCore as Broker
+
+class QueueHost(Protocol):
+    """What a queue needs from the rest of the broker."""
+
+    emit: Sink  # where its events go
+    running: bool  # False while the node stops: nothing is delivered
+
+    def next_copy_id(self) -> int:
+        """A new copy id (unique in the broker) for a copy routed to a queue."""
+        ...
+
+    def schedule(self, when: float, fn: Callable[[float], None],
+                 alive: Callable[[], bool] | None = None) -> None: ...
+
+    def dead_letter(self, now: float, source: Queue, e: Entry, reason: str) -> None:
+        """Republish ``e`` to ``source``'s dead-letter exchange."""
+        ...
+
+    def delete_queue(self, now: float, q: Queue, reason: str) -> int:
+        """Delete ``q`` (auto-delete, expiry) as queue.delete does."""
+        ...
 
 
 class Queue:
-    def __init__(self, broker: Broker, name: str, *, durable: bool, exclusive_owner: Any, auto_delete: bool,
+    """Owns its ready copies (``store``) and their byte count, the count of its copies
+    held unacknowledged by channels, its consumers in dispatch order, its effective
+    settings (arguments merged with the policy) and its TTL and expiry timers."""
+
+    def __init__(self, host: QueueHost, name: str, *, durable: bool, exclusive_owner: Any, auto_delete: bool,
                  arguments: dict[str, Any], now: float) -> None:
-        self.broker = broker
+        self.host = host
         self.name = name
         self.durable = durable
         self.exclusive_owner = exclusive_owner
@@ -80,11 +105,10 @@ class Queue:
 
     def offer(self, now: float, msg: Message, ttl_ms: int | None) -> bool:
         """Enqueue a routed copy; False when refused by reject-publish overflow."""
-        b = self.broker
-        b.copy_ids += 1  # copy ids are unique per broker; only offer() assigns them
-        copy = b.copy_ids
+        host = self.host
+        copy = host.next_copy_id()  # only offer() assigns copy ids
         size = msg.size
-        b.emit(Enqueued(now, msg.id, copy, self.name, msg.exchange, msg.routing_key, size))
+        host.emit(Enqueued(now, msg.id, copy, self.name, msg.exchange, msg.routing_key, size))
         s = self.settings
         limited = s.max_length is not None or s.max_length_bytes is not None
         if limited and s.overflow != "drop-head" and self.would_overflow(size):
@@ -92,7 +116,7 @@ class Queue:
             if s.overflow == "reject-publish-dlx" and s.dlx is not None:
                 self.dead_letter(now, probe, "maxlen")
             else:
-                b.emit(Dropped(now, msg.id, copy, self.name, "reject-publish"))
+                host.emit(Dropped(now, msg.id, copy, self.name, "reject-publish"))
             return False
         qttl = s.message_ttl
         ttl = qttl if ttl_ms is None else (ttl_ms / 1000.0 if qttl is None else min(qttl, ttl_ms / 1000.0))
@@ -134,7 +158,7 @@ class Queue:
             if s.dlx is not None:
                 self.dead_letter(now, e, "maxlen")
             else:
-                self.broker.emit(Dropped(now, e.msg.id, e.copy, self.name, "drop-head"))
+                self.host.emit(Dropped(now, e.msg.id, e.copy, self.name, "drop-head"))
 
     # ---------------------------------------------------------------- removal
     def _pop(self) -> Entry:
@@ -153,13 +177,11 @@ class Queue:
             self.expire(now, head)
         self._arm_ttl(now)
 
-    _expire_head = expire_head
-
     def expire(self, now: float, e: Entry) -> None:
         if self.settings.dlx is not None:
             self.dead_letter(now, e, "expired")
         else:
-            self.broker.emit(Expired(now, e.msg.id, e.copy, self.name))
+            self.host.emit(Expired(now, e.msg.id, e.copy, self.name))
 
     def _arm_ttl(self, now: float) -> None:
         head = self.store.peek()
@@ -168,7 +190,7 @@ class Queue:
         when = head.expires_at
         if self.armed_ttl is None or when < self.armed_ttl:
             self.armed_ttl = when
-            self.broker.schedule(when, self._on_ttl_timer)
+            self.host.schedule(when, self._on_ttl_timer)
 
     def _on_ttl_timer(self, now: float) -> None:
         if self.armed_ttl is not None and now >= self.armed_ttl:
@@ -179,8 +201,8 @@ class Queue:
     def dead_letter(self, now: float, e: Entry, reason: str) -> None:
         dlx = self.settings.dlx
         assert dlx is not None
-        self.broker.emit(DeadLettered(now, e.msg.id, e.copy, self.name, dlx, reason))
-        self.broker.dead_letter_publish(now, self, e, reason)
+        self.host.emit(DeadLettered(now, e.msg.id, e.copy, self.name, dlx, reason))
+        self.host.dead_letter(now, self, e, reason)
 
     def drop_transient(self, now: float) -> None:
         """A restart of a durable classic queue: transient messages are lost."""
@@ -189,11 +211,25 @@ class Queue:
             if e.msg.persistent:
                 kept.append(e)
             else:
-                self.broker.emit(Lost(now, None, e.msg.id, e.copy, self.name, "restart"))
+                self.host.emit(Lost(now, None, e.msg.id, e.copy, self.name, "restart"))
         self.ready_bytes = 0
         for e in kept:
             self.store.push(e)
             self.ready_bytes += e.msg.size
+
+    def delete(self, now: float, lost: bool) -> int:
+        """The queue is deleted: its ready copies are discarded (``lost``: a node stop
+        loses them); returns how many. Its unacked copies stay with their channels."""
+        self.deleted = True
+        entries = self.store.clear()
+        self.ready_bytes = 0
+        emit = self.host.emit
+        for e in entries:
+            if lost:
+                emit(Lost(now, None, e.msg.id, e.copy, self.name, "restart"))
+            else:
+                emit(Discarded(now, e.msg.id, e.copy, self.name, "queue_deleted"))
+        return len(entries)
 
     # ---------------------------------------------------------------- consumers
     def add_consumer(self, now: float, c: Consumer) -> None:
@@ -210,7 +246,7 @@ class Queue:
         if not self.consumers:
             self.last_used = now
             if self.auto_delete and self.had_consumer:
-                self.broker.delete_queue(now, self, reason="auto_delete")
+                self.host.delete_queue(now, self, reason="auto_delete")
                 return
             self._arm_expires(now)
             return
@@ -223,7 +259,7 @@ class Queue:
 
     def dispatch(self, now: float) -> None:
         store = self.store
-        if not self.broker.running:  # a stopping node delivers nothing
+        if not self.host.running:  # a stopping node delivers nothing
             return
         consumers = self.consumers
         while store and consumers:
@@ -262,13 +298,13 @@ class Queue:
         self.unacked -= len(entries)
         if self.deleted:
             for e in entries:
-                self.broker.emit(Discarded(now, e.msg.id, e.copy, self.name, "queue_deleted"))
+                self.host.emit(Discarded(now, e.msg.id, e.copy, self.name, "queue_deleted"))
             return
         limit = self.settings.delivery_limit if self.is_quorum else None
         store = self.store
         for e in entries:
             e.redelivered = True
-            self.broker.emit(Requeued(now, e.msg.id, e.copy, self.name, why))
+            self.host.emit(Requeued(now, e.msg.id, e.copy, self.name, why))
             if isinstance(store, QuorumStore):
                 e.delivery_count += 1
                 if limit is not None and e.delivery_count > limit:
@@ -295,27 +331,27 @@ class Queue:
             if dlx is not None:
                 self.dead_letter(now, e, "rejected")
             else:
-                self.broker.emit(Discarded(now, e.msg.id, e.copy, self.name,
+                self.host.emit(Discarded(now, e.msg.id, e.copy, self.name,
                                            "queue_deleted" if self.deleted else "rejected"))
 
     def _delivery_limit(self, now: float, e: Entry) -> None:
         if self.settings.dlx is not None:
             self.dead_letter(now, e, "delivery_limit")
         else:
-            self.broker.emit(Dropped(now, e.msg.id, e.copy, self.name, "delivery_limit"))
+            self.host.emit(Dropped(now, e.msg.id, e.copy, self.name, "delivery_limit"))
 
     def purge(self, now: float) -> int:
         gone = self.store.clear()
         self.ready_bytes = 0
         for e in gone:
-            self.broker.emit(Discarded(now, e.msg.id, e.copy, self.name, "purge"))
+            self.host.emit(Discarded(now, e.msg.id, e.copy, self.name, "purge"))
         return len(gone)
 
     # ---------------------------------------------------------------- queue expiry
     def _arm_expires(self, now: float) -> None:
         if self.settings.expires is not None and not self.consumers:
             when = self.last_used + self.settings.expires
-            self.broker.schedule(when, self._on_expires_timer, lambda: self._expiry_due_at(when))
+            self.host.schedule(when, self._on_expires_timer, lambda: self._expiry_due_at(when))
 
     def _expiry_due_at(self, when: float) -> bool:
         """Whether a queue-expiry timer for ``when`` is still the current one."""
@@ -327,7 +363,13 @@ class Queue:
         if self.deleted or exp is None or self.consumers:
             return
         if now >= self.last_used + exp:
-            self.broker.delete_queue(now, self, reason="expires")
+            self.host.delete_queue(now, self, reason="expires")
+
+    def restart(self, now: float) -> None:
+        """The node is back: the TTL and expiry timers are armed again."""
+        self.armed_ttl = None
+        self.touch(now)
+        self.expire_head(now)
 
     def touch(self, now: float) -> None:
         """A declare or get: the queue counts as used (x-expires)."""

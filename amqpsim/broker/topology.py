@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .errors import x_res
 from .exchanges import TYPES, Binding, ExchangeType, HeadersExchange
+from .validate import equivalence_error
 
 if TYPE_CHECKING:
     from .queue import Queue
@@ -41,6 +43,17 @@ class Exchange:
 
     def __post_init__(self) -> None:
         self.impl = TYPES[self.type]()
+
+    def check_equivalent(self, exchange_type: str, durable: bool, auto_delete: bool, internal: bool,
+                         arguments: dict[str, Any]) -> None:
+        """exchange.declare of this existing exchange: the same properties, or a 406."""
+        for key, cur, req in (("type", self.type, exchange_type), ("durable", self.durable, durable),
+                              ("auto_delete", self.auto_delete, auto_delete), ("internal", self.internal, internal)):
+            if cur != req:
+                raise equivalence_error(key, x_res(self.name), req, cur, plain=True)
+        cur_ae, req_ae = self.arguments.get("alternate-exchange"), arguments.get("alternate-exchange")
+        if cur_ae != req_ae:
+            raise equivalence_error("alternate-exchange", x_res(self.name), req_ae, cur_ae)
 
     @property
     def alternate(self) -> str | None:
