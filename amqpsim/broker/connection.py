@@ -1,25 +1,18 @@
-"""Connections and channels: opening, closing, and how AMQP errors close them.
+"""A client connection: its channels, and whether the broker blocks it.
 
-:func:`command` wraps every channel method of the broker: an :class:`AMQPError`
-raised inside closes the channel (soft error) or the whole connection (hard
-error) exactly as RabbitMQ does (:meth:`ConnectionMethods.command_failed`), then
-propagates to the caller. The two commands of every message, ``basic.publish`` and
-``basic.ack``, do the same in their own body instead (the generic wrapper's argument
-passing is a noticeable part of their cost).
+Closing a connection (:meth:`.Broker.close_connection`) closes its channels, then the
+vhost deletes the exclusive queues it owned.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
 
-from ..trace.events import ChannelOpened, ConnectionClosed, ConnectionOpened, ProtocolError
+from ..trace.events import ChannelOpened
 from .channel import Channel, ChannelHost
-from .core import BrokerCore
-from .errors import METHOD_IDS, AMQPError, ConnectionError_
+from .errors import ConnectionError_
 
-F = TypeVar("F", bound=Callable[..., Any])
+__all__ = ["Connection"]
 
 
 class Connection:
@@ -80,71 +73,3 @@ class Connection:
         if self.blocked:
             self.blocked = False
             self.on_blocked(None)
-
-
-def command(method: str) -> Callable[[F], F]:
-    """Run a channel command; on an AMQP error close the channel (or connection) first."""
-
-    def wrap(fn: F) -> F:
-        @functools.wraps(fn)
-        def run(self: BrokerCore, now: float, ch: Channel, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(self, now, ch, *args, **kwargs)
-            except AMQPError as err:
-                self.command_failed(now, ch, err, method)
-                raise
-
-        return run  # type: ignore[return-value]
-
-    return wrap
-
-
-class ConnectionMethods(BrokerCore):
-    """connection.open/close and channel.open/close (mixed into :class:`Broker`)."""
-
-    def command_failed(self, now: float, ch: Channel, err: AMQPError, method: str) -> None:
-        """The channel command ``method`` raised ``err``: close the channel or, for a hard
-        error, the connection (the caller then re-raises ``err``)."""
-        if err.method is None:
-            err.method = method
-            err.class_id, err.method_id = METHOD_IDS.get(method, (0, 0))
-        self.emit(ProtocolError(now, ch.actor, ch.id, err.reply_code, err.reply_text,
-                                "connection" if err.hard else "channel", err.method))
-        if err.hard:
-            self.close_connection(now, ch.connection, err.reply_code, err.reply_text, by_broker=True)
-        else:
-            self.close_channel_by_broker(now, ch, err)
-
-    def connection_open(self, now: float, actor: str | None = None) -> Connection:
-        if not self.running:
-            raise ConnectionError_(320, "broker not running")
-        self._conn_seq += 1
-        name = f"conn-{self._conn_seq}"
-        conn = Connection(self, name, actor or name)
-        self.connections[name] = conn
-        self.emit(ConnectionOpened(now, conn.actor, name))
-        return conn
-
-    def channel_open(self, now: float, conn: Connection, number: int | None = None) -> Channel:
-        try:
-            return conn.open_channel(now, number)
-        except ConnectionError_ as err:
-            self.close_connection(now, conn, err.reply_code, err.reply_text, by_broker=True)
-            raise
-
-    def channel_close(self, now: float, ch: Channel) -> None:
-        """Client-initiated channel.close."""
-        ch.close(now, 200, "Normal shutdown")
-
-    def close_channel_by_broker(self, now: float, ch: Channel, err: AMQPError) -> None:
-        ch.close_by_broker(now, err)
-
-    def close_connection(self, now: float, conn: Connection, code: int = 200,
-                         text: str = "Normal shutdown", by_broker: bool = False) -> None:
-        if not conn.close_channels(now, code, text):
-            return
-        self.vhost.delete_exclusive(now, conn)
-        self.connections.pop(conn.name, None)
-        self.emit(ConnectionClosed(now, conn.actor, conn.name, code, text, by_broker))
-        if by_broker:
-            conn.on_close(code, text)
