@@ -29,10 +29,10 @@ from ..trace.events import (
     Settled,
     Sink,
 )
-from .acktimeout import AckTimeout
 from .consumer import Consumer
 from .errors import AMQPError, ChannelError, ConnectionError_, q_res
 from .message import Delivery, Entry
+from .timeouts import AckTimeout
 
 if TYPE_CHECKING:
     from .connection import Connection

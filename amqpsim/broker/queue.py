@@ -22,6 +22,7 @@ from .args import QueueSettings, effective_settings
 from .consumer import Consumer, DispatchOrder
 from .message import Entry, Message
 from .store import FifoStore, PriorityStore, QuorumStore
+from .timeouts import QueueTimeouts
 
 
 class QueueHost(Protocol):
@@ -67,8 +68,7 @@ class Queue:
         self.had_consumer = False
         self.deleted = False
         self.next_seq = 0
-        self.armed_ttl: float | None = None
-        self.last_used = now
+        self.timeouts = QueueTimeouts(self, now)
         self.has_msg_ttl = self.settings.message_ttl is not None
 
     def __repr__(self) -> str:
@@ -84,7 +84,7 @@ class Queue:
     def apply_policy(self, now: float, policy: dict[str, Any] | None) -> None:
         self.settings = effective_settings(self.arguments, policy)
         self.has_msg_ttl = self.has_msg_ttl or self.settings.message_ttl is not None
-        self._arm_expires(now)
+        self.timeouts.arm_expiry(now)
         self._enforce_limits(now)
         self.expire_head(now)
 
@@ -175,28 +175,14 @@ class Queue:
                 break
             self._pop()
             self.expire(now, head)
-        self._arm_ttl(now)
+        if head is not None and head.expires_at is not None:
+            self.timeouts.arm_ttl(head.expires_at)
 
     def expire(self, now: float, e: Entry) -> None:
         if self.settings.dlx is not None:
             self.dead_letter(now, e, "expired")
         else:
             self.host.emit(Expired(now, e.msg.id, e.copy, self.name))
-
-    def _arm_ttl(self, now: float) -> None:
-        head = self.store.peek()
-        if head is None or head.expires_at is None:
-            return
-        when = head.expires_at
-        if self.armed_ttl is None or when < self.armed_ttl:
-            self.armed_ttl = when
-            self.host.schedule(when, self._on_ttl_timer)
-
-    def _on_ttl_timer(self, now: float) -> None:
-        if self.armed_ttl is not None and now >= self.armed_ttl:
-            self.armed_ttl = None
-        if not self.deleted:
-            self.expire_head(now)
 
     def dead_letter(self, now: float, e: Entry, reason: str) -> None:
         dlx = self.settings.dlx
@@ -244,11 +230,10 @@ class Queue:
     def consumers_changed(self, now: float) -> None:
         """After consumers left: auto-delete, arm the expiry timer, or dispatch again."""
         if not self.consumers:
-            self.last_used = now
             if self.auto_delete and self.had_consumer:
                 self.host.delete_queue(now, self, reason="auto_delete")
                 return
-            self._arm_expires(now)
+            self.timeouts.touch(now)
             return
         self.consumers.promote()
         self.dispatch(now)
@@ -347,31 +332,12 @@ class Queue:
             self.host.emit(Discarded(now, e.msg.id, e.copy, self.name, "purge"))
         return len(gone)
 
-    # ---------------------------------------------------------------- queue expiry
-    def _arm_expires(self, now: float) -> None:
-        if self.settings.expires is not None and not self.consumers:
-            when = self.last_used + self.settings.expires
-            self.host.schedule(when, self._on_expires_timer, lambda: self._expiry_due_at(when))
-
-    def _expiry_due_at(self, when: float) -> bool:
-        """Whether a queue-expiry timer for ``when`` is still the current one."""
-        exp = self.settings.expires
-        return not self.deleted and exp is not None and not self.consumers and when >= self.last_used + exp
-
-    def _on_expires_timer(self, now: float) -> None:
-        exp = self.settings.expires
-        if self.deleted or exp is None or self.consumers:
-            return
-        if now >= self.last_used + exp:
-            self.host.delete_queue(now, self, reason="expires")
+    # ---------------------------------------------------------------- timers
+    def touch(self, now: float) -> None:
+        """A declare or get: the queue counts as used (x-expires)."""
+        self.timeouts.touch(now)
 
     def restart(self, now: float) -> None:
         """The node is back: the TTL and expiry timers are armed again."""
-        self.armed_ttl = None
-        self.touch(now)
+        self.timeouts.restart(now)
         self.expire_head(now)
-
-    def touch(self, now: float) -> None:
-        """A declare or get: the queue counts as used (x-expires)."""
-        self.last_used = now
-        self._arm_expires(now)
