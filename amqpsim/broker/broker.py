@@ -257,11 +257,11 @@ class Broker:
     def basic_consume(self, now: float, ch: Channel, queue: str, consumer_tag: str = "",
                       no_ack: bool = False, exclusive: bool = False, arguments: dict | None = None) -> str:
         q = self.vhost.queue(ch, queue, "basic.consume")
-        return ch.consume(now, q, consumer_tag, no_ack, exclusive, arguments)
+        return ch.consumers.start(now, q, consumer_tag, no_ack, exclusive, arguments)
 
     @command("basic.cancel")
     def basic_cancel(self, now: float, ch: Channel, consumer_tag: str) -> None:
-        ch.cancel(now, consumer_tag)
+        ch.consumers.cancel(now, consumer_tag)
 
     def basic_publish(self, now: float, ch: Channel, exchange: str, routing_key: str,
                       body: bytes | str = b"", properties: Properties | None = None, mandatory: bool = False,

@@ -1,17 +1,10 @@
 """A channel: delivery tags, unacknowledged deliveries, prefetch, consumers, modes.
 
-A :class:`Channel` owns what RabbitMQ keeps per channel: the delivery tags (shared by
-all its consumers and ``basic.get``s), the deliveries not yet settled, the
-``basic.qos`` settings (prefetch is per consumer and fixed at consume time; 3.10's
-``global=true`` is an extra limit shared by the channel's consumers), its consumers
-by tag, confirm or transaction mode and the ack-timeout check. In a transaction
-(``tx.select``) acks, nacks and rejects take their tags off the channel at once (so
-a second ack is a 406) but only act at ``tx.commit``.
-
-It reaches the rest of the broker only through :class:`ChannelHost`. The client side
-is reached through its callbacks (``on_deliver``, ``on_return``, ``on_confirm``,
-``on_cancel``, ``on_close``); by default they append to ``channel.inbox`` so a client
-can poll.
+Delivery tags are per channel, shared by all its consumers and ``basic.get``s.
+Prefetch (``basic.qos``) is per consumer and fixed at consume time; RabbitMQ 3.10's
+``global=true`` is an extra limit shared by the channel's consumers. In a
+transaction (``tx.select``) acks, nacks and rejects take their tags off the channel
+at once (so a second ack is a 406) but only act at ``tx.commit``.
 """
 
 from __future__ import annotations
@@ -22,14 +15,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..trace.events import (
     Acked,
     ChannelClosed,
-    ConsumerCancelled,
-    ConsumerStarted,
     Delivered,
     QosSet,
     Settled,
     Sink,
 )
-from .consumer import Consumer
+from .consumer import ChannelConsumers, Consumer
 from .errors import AMQPError, ChannelError, ConnectionError_, q_res
 from .message import Delivery, Entry
 from .timeouts import AckTimeout
@@ -61,6 +52,16 @@ class ChannelHost(Protocol):
 
 
 class Channel:
+    """Owns what RabbitMQ keeps per channel: the delivery tags and the deliveries not
+    yet settled (``unacked``, tag -> copy), the prefetch settings, its consumers by tag,
+    confirm or transaction mode with what waits for tx.commit, the queue name ""
+    stands for (``last_queue``) and the ack-timeout check.
+
+    It reaches the rest of the broker only through its :class:`ChannelHost`, and the
+    client through its callbacks (``on_deliver``, ``on_return``, ``on_confirm``,
+    ``on_cancel``, ``on_close``); by default they append to ``inbox`` so a client can poll.
+    """
+
     def __init__(self, host: ChannelHost, connection: Connection, number: int, now: float = 0.0) -> None:
         self.host = host
         self.connection = connection
@@ -71,7 +72,7 @@ class Channel:
         self.next_tag = 0
         self.unacked: dict[int, Entry] = {}
         self.unacked_count = 0  # manual-ack deliveries to consumers (for global prefetch)
-        self.consumers: dict[str, Consumer] = {}
+        self.consumers = ChannelConsumers(self)
         self.prefetch_count = 0  # for consumers created after basic.qos(global=False)
         self.global_prefetch = 0
         self.confirm_mode = False
@@ -108,7 +109,7 @@ class Channel:
             raise ConnectionError_(540, f"prefetch_size!=0 ({prefetch_size})")
         if global_qos and self.host.version.startswith("3."):
             self.global_prefetch = prefetch_count
-            for q in dict.fromkeys(c.queue for c in self.consumers.values()):
+            for q in self.consumers.queues():
                 q.dispatch(now)
         else:
             self.prefetch_count = prefetch_count
@@ -146,46 +147,6 @@ class Channel:
             raise ChannelError(406, "channel is not transactional")
         self.tx_publishes = []
         self.rollback_settlements()
-
-    # ---------------------------------------------------------------- consumers
-    def consume(self, now: float, q: Queue, consumer_tag: str, no_ack: bool, exclusive: bool,
-                arguments: dict | None) -> str:
-        """basic.consume on ``q``: a new :class:`Consumer` with the channel's prefetch."""
-        if consumer_tag in self.consumers:
-            raise ConnectionError_(530, f"attempt to reuse consumer tag '{consumer_tag}'")
-        if q.is_quorum:
-            if self.global_prefetch:
-                raise ConnectionError_(540, f"{q_res(q.name)} does not support global qos")
-            exclusive = False  # quorum queues ignore the flag
-        elif (exclusive and (q.consumers or q.settings.single_active)) or any(c.exclusive for c in q.consumers):
-            raise ChannelError(403, f"{q_res(q.name)} in exclusive use")
-        tag = consumer_tag or self.host.token("amq.ctag-")
-        arguments = dict(arguments or {})
-        c = Consumer(tag, self, q, no_ack=no_ack, prefetch=self.prefetch_count,
-                     priority=int(arguments.get("x-priority", 0)), exclusive=exclusive, arguments=arguments)
-        self.consumers[tag] = c
-        self.host.emit(ConsumerStarted(now, self.actor, self.id, q.name, tag, no_ack, c.prefetch))
-        q.add_consumer(now, c)
-        return tag
-
-    def cancel(self, now: float, consumer_tag: str) -> None:
-        """basic.cancel (an unknown tag is no error)."""
-        c = self.consumers.get(consumer_tag)
-        if c is not None:
-            self._remove_consumer(now, c, by_broker=False)
-
-    def cancel_by_broker(self, now: float, c: Consumer) -> None:
-        """The broker cancels ``c`` (its queue was deleted): the client is told (basic.cancel)."""
-        self._remove_consumer(now, c, by_broker=True)
-
-    def _remove_consumer(self, now: float, c: Consumer, by_broker: bool) -> None:
-        self.consumers.pop(c.tag, None)
-        self.host.emit(ConsumerCancelled(now, self.actor, self.id, c.queue.name, c.tag,
-                                         "broker" if by_broker else "client"))
-        if by_broker:
-            self.on_cancel(c.tag)
-        if not c.queue.deleted:
-            c.queue.remove_consumer(now, c)
 
     # ---------------------------------------------------------------- delivery
     def get(self, now: float, q: Queue, no_ack: bool) -> Delivery | None:
@@ -359,7 +320,7 @@ class Channel:
 
     def _after_settle(self, now: float, touched: dict) -> None:
         if self.global_prefetch:
-            touched.update(dict.fromkeys(c.queue for c in self.consumers.values()))
+            touched.update(self.consumers.queues())
         for q in touched:
             if not q.deleted and q.consumers:
                 q.dispatch(now)
@@ -377,19 +338,12 @@ class Channel:
             return
         self.is_open = False
         self.connection.forget(self)
-        emit = self.host.emit
-        queues = []
-        for c in list(self.consumers.values()):
-            self.consumers.pop(c.tag, None)
-            emit(ConsumerCancelled(now, self.actor, self.id, c.queue.name, c.tag, "channel"))
-            if c in c.queue.consumers:
-                c.queue.detach_consumer(c)
-                queues.append(c.queue)
+        queues = self.consumers.close(now)
         self.requeue_all(now, "channel_closed", dispatch=False)
-        for q in dict.fromkeys(queues):
+        for q in queues:
             if not q.deleted:
                 q.consumers_changed(now)
-        emit(ChannelClosed(now, self.actor, self.id, code, text))
+        self.host.emit(ChannelClosed(now, self.actor, self.id, code, text))
 
     def close_by_broker(self, now: float, err: AMQPError) -> None:
         """The broker closes the channel for ``err`` (a soft error); the client is told."""

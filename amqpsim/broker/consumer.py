@@ -1,9 +1,10 @@
-"""Consumers: one ``basic.consume`` each, and a queue's consumers in dispatch order.
+"""Consumers: basic.consume and basic.cancel, a channel's consumers, a queue's.
 
 A :class:`Consumer` owns its prefetch window and how many deliveries it holds
-unacknowledged; its channel owns the delivery tags. A queue keeps its consumers in
-a :class:`DispatchOrder`, which decides who gets the next message: the highest
-priority first, round-robin within a priority level, or with
+unacknowledged; its channel owns the delivery tags. A channel keeps its consumers
+by tag in :class:`ChannelConsumers`, which starts and ends them. A queue keeps its
+consumers in a :class:`DispatchOrder`, which decides who gets the next message: the
+highest priority first, round-robin within a priority level, or with
 ``x-single-active-consumer`` only the one active consumer.
 """
 
@@ -12,11 +13,14 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..trace.events import ConsumerCancelled, ConsumerStarted
+from .errors import ChannelError, ConnectionError_, q_res
+
 if TYPE_CHECKING:
     from .channel import Channel
     from .queue import Queue
 
-__all__ = ["Consumer", "DispatchOrder"]
+__all__ = ["ChannelConsumers", "Consumer", "DispatchOrder"]
 
 
 class Consumer:
@@ -50,6 +54,75 @@ class Consumer:
 
     def __repr__(self) -> str:
         return f"Consumer({self.tag!r} on {self.queue.name!r})"
+
+
+class ChannelConsumers(dict[str, Consumer]):
+    """A channel's consumers by tag. basic.consume starts one (:meth:`start`), basic.cancel
+    ends one (:meth:`cancel`); so does the broker when the queue is deleted (the client
+    gets a basic.cancel), and the channel's close ends them all (:meth:`close`)."""
+
+    __slots__ = ("channel",)
+
+    def __init__(self, channel: Channel) -> None:
+        super().__init__()
+        self.channel = channel
+
+    def start(self, now: float, q: Queue, consumer_tag: str, no_ack: bool, exclusive: bool,
+              arguments: dict | None) -> str:
+        """basic.consume on ``q``: a new :class:`Consumer` with the channel's prefetch; returns its tag."""
+        ch = self.channel
+        if consumer_tag in self:
+            raise ConnectionError_(530, f"attempt to reuse consumer tag '{consumer_tag}'")
+        if q.is_quorum:
+            if ch.global_prefetch:
+                raise ConnectionError_(540, f"{q_res(q.name)} does not support global qos")
+            exclusive = False  # quorum queues ignore the flag
+        elif (exclusive and (q.consumers or q.settings.single_active)) or any(c.exclusive for c in q.consumers):
+            raise ChannelError(403, f"{q_res(q.name)} in exclusive use")
+        tag = consumer_tag or ch.host.token("amq.ctag-")
+        arguments = dict(arguments or {})
+        c = Consumer(tag, ch, q, no_ack=no_ack, prefetch=ch.prefetch_count,
+                     priority=int(arguments.get("x-priority", 0)), exclusive=exclusive, arguments=arguments)
+        self[tag] = c
+        ch.host.emit(ConsumerStarted(now, ch.actor, ch.id, q.name, tag, no_ack, c.prefetch))
+        q.add_consumer(now, c)
+        return tag
+
+    def cancel(self, now: float, consumer_tag: str) -> None:
+        """basic.cancel (an unknown tag is no error)."""
+        c = self.get(consumer_tag)
+        if c is not None:
+            self._end(now, c, by_broker=False)
+
+    def cancel_by_broker(self, now: float, c: Consumer) -> None:
+        """The broker cancels ``c`` (its queue was deleted): the client is told (basic.cancel)."""
+        self._end(now, c, by_broker=True)
+
+    def _end(self, now: float, c: Consumer, by_broker: bool) -> None:
+        ch = self.channel
+        self.pop(c.tag, None)
+        ch.host.emit(ConsumerCancelled(now, ch.actor, ch.id, c.queue.name, c.tag, "broker" if by_broker else "client"))
+        if by_broker:
+            ch.on_cancel(c.tag)
+        if not c.queue.deleted:
+            c.queue.remove_consumer(now, c)
+
+    def close(self, now: float) -> dict[Queue, None]:
+        """The channel closes: every consumer ends and leaves its queue's dispatch order.
+        Returns those queues; the channel tells them once its deliveries are back."""
+        ch = self.channel
+        queues: dict[Queue, None] = {}
+        for c in list(self.values()):
+            self.pop(c.tag, None)
+            ch.host.emit(ConsumerCancelled(now, ch.actor, ch.id, c.queue.name, c.tag, "channel"))
+            if c in c.queue.consumers:
+                c.queue.detach_consumer(c)
+                queues[c.queue] = None
+        return queues
+
+    def queues(self) -> dict[Queue, None]:
+        """The queues its consumers consume from (each once, in order)."""
+        return dict.fromkeys(c.queue for c in self.values())
 
 
 class DispatchOrder(list):  # type: ignore[type-arg]

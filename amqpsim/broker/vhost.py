@@ -263,7 +263,7 @@ class VHost:
             gone += topo.remove_binding(b)
         for c in list(q.consumers):
             q.detach_consumer(c)
-            c.channel.cancel_by_broker(now, c)
+            c.channel.consumers.cancel_by_broker(now, c)
         self.emit(QueueDeleted(now, actor, q.name, reason))
         self._auto_delete_exchanges(now, gone)
         return dropped
