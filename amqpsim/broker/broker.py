@@ -42,7 +42,7 @@ from .timers import Timers
 from .topology import Exchange
 from .vhost import VHost
 
-__all__ = ["Broker", "Connection", "command"]
+__all__ = ["Broker", "command"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -48,9 +48,12 @@ class QueueHost(Protocol):
 
 
 class Queue:
-    """Owns its ready copies (``store``) and their byte count, the count of its copies
-    held unacknowledged by channels, its consumers in dispatch order, its effective
-    settings (arguments merged with the policy) and its TTL and expiry timers."""
+    """Owns its ready copies (``store``, ``ready_bytes``), its consumers in dispatch
+    order (``consumers``), its effective settings (arguments merged with the policy),
+    the publish order a requeue restores (``next_seq``) and its TTL and expiry timers
+    (``timeouts``). ``unacked`` counts its copies that channels hold unacknowledged:
+    the channel delivering one counts it in, and out again when it is acked; a
+    requeue or a reject counts it out here."""
 
     def __init__(self, host: QueueHost, name: str, *, durable: bool, exclusive_owner: Any, auto_delete: bool,
                  arguments: dict[str, Any], now: float) -> None:

@@ -1,4 +1,7 @@
-"""The vhost's exchanges, bindings and policies, and routing over the whole graph.
+"""The vhost's graph: exchanges, queues, bindings and policies, and routing over it.
+
+The :class:`~.vhost.VHost` changes it (declares, binds, deletes: with the checks and
+the events); the publish path reads it (:meth:`Topology.route`).
 
 Routing (``route``) is one pass over the binding graph, as RabbitMQ's
 ``rabbit_exchange:route/2``: every exchange is visited at most once, an exchange
@@ -32,6 +35,9 @@ PREDECLARED: dict[str, tuple[str, bool]] = {  # name -> (type, internal)
 
 @dataclass(eq=False)
 class Exchange:
+    """An exchange: its flags and arguments, the policy that applies to it, and its
+    type's index of the bindings it is the source of (``impl``)."""
+
     name: str
     type: str
     durable: bool = True
@@ -65,6 +71,9 @@ class Exchange:
 
 @dataclass
 class Policy:
+    """A policy: ``definition`` applies to what ``pattern`` matches (``apply_to``);
+    of those that match, the highest ``priority`` wins."""
+
     name: str
     pattern: str
     definition: dict[str, Any]
@@ -86,6 +95,9 @@ class Policy:
 
 
 class Topology:
+    """Owns the exchanges and queues by name, the bindings (indexed by source in each
+    exchange's ``impl`` and by destination here) and the policies by name."""
+
     def __init__(self, strict_types: bool = False) -> None:
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}
