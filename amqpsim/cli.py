@@ -19,12 +19,14 @@ from typing import Any
 from amqpsim.scenario import (
     DefinitionsWarning,
     ScenarioError,
+    choose_vhost,
     dump_yaml,
     export_definitions,
     import_definitions,
     load_scenario,
+    read_definitions,
+    scenario_name,
 )
-from amqpsim.scenario.definitions import choose_vhost, read_definitions, scenario_name
 
 __all__ = ["build_parser", "main"]
 
@@ -75,7 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"{args.events}: cannot write events: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
     if result.summary and not args.quiet and args.json != "-":
-        from amqpsim.trace.table import print_summary
+        from amqpsim.trace import print_summary
 
         print_summary(result.summary, console)
     if args.report:
@@ -204,7 +206,7 @@ def _executor(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
             raise _UsageError(f"cannot reach the Dask scheduler {args.dask}: {exc}") from None
         return client.get_executor(), client.close
     if args.workers is not None:
-        from amqpsim.study.sweep import local_pool
+        from amqpsim.study import local_pool
 
         if args.workers < 1:
             raise _UsageError(f"--workers must be at least 1, got {args.workers}")
@@ -221,7 +223,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios over the same seeds; a table side by side, optionally a report."""
     from rich.console import Console
 
-    from amqpsim.study.compare import compare
+    from amqpsim.study import compare
 
     if args.seeds < 1:
         raise _UsageError(f"--seeds must be at least 1, got {args.seeds}")
@@ -250,7 +252,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from amqpsim.study.sweep import parse_set, sweep
+    from amqpsim.study import parse_set, sweep
 
     if args.seeds < 1:
         raise _UsageError(f"--seeds must be at least 1, got {args.seeds}")

@@ -3,7 +3,8 @@
 :mod:`.events` is the vocabulary (one record class per kind of event, the fates);
 :mod:`.recorder` the sink a run emits into; :mod:`.live` and :mod:`.summary` the fold
 that turns the events into the summary; :mod:`.ledger` the per-copy ledger of a kept
-log; :mod:`.io` the log on disk and as a DataFrame.
+log; :mod:`.io` the log on disk and as a DataFrame; :mod:`.table` the summary as
+terminal tables.
 """
 
 from .events import COLUMNS, RECORDS, EventKind, EventLog, Fate, Sink
@@ -12,6 +13,7 @@ from .ledger import Ledger
 from .live import LiveLedger
 from .recorder import Recorder
 from .summary import Summarizer, summarize
+from .table import print_summary
 
 __all__ = [
     "COLUMNS",
@@ -24,6 +26,7 @@ __all__ = [
     "Recorder",
     "Sink",
     "Summarizer",
+    "print_summary",
     "read_events",
     "summarize",
     "to_frame",
