@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..trace.events import Confirmed, Published, Returned, Routed, Sink, Unroutable
-from . import deadletter
+from .deadletter import dead_lettered_message, drop_cycles, timestamp
 from .errors import ChannelError, ConnectionError_, not_found_exchange, x_res
 from .message import EMPTY_PROPERTIES, Entry, Message, Properties
 from .message import Returned as BasicReturn
@@ -147,14 +147,13 @@ class Publisher:
         s = source.settings
         dlx = s.dlx
         assert dlx is not None
-        msg = deadletter.dead_lettered_message(e.msg, source.name, reason, dlx, s.dlrk,
-                                               deadletter.timestamp(epoch, now))
+        msg = dead_lettered_message(e.msg, source.name, reason, dlx, s.dlrk, timestamp(epoch, now))
         topo = self.topology
         if dlx not in topo.exchanges:
             self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "no_exchange"))
             return
         targets = topo.route(dlx, msg.routing_keys, msg.properties.headers)
-        targets, cycling = deadletter.drop_cycles(reason, msg, targets)
+        targets, cycling = drop_cycles(reason, msg, targets)
         if cycling:
             self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "cycle"))
         if not targets:
