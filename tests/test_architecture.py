@@ -159,3 +159,12 @@ def test_rule_checker_sees_a_violation(tmp_path: Path, monkeypatch: pytest.Monke
         "amqpsim/broker/bad.py: amqpsim.viz",
         "amqpsim/broker/bad.py: simpy",
     ]
+
+
+def test_scenario_model_does_not_import_its_loader() -> None:
+    """The loader builds on the model, never the other way round (not even lazily):
+    ``Scenario.with_overrides`` goes through :mod:`amqpsim.scenario.validation`, which
+    is given the model class rather than importing it."""
+    imports = imports_of("scenario")
+    assert "amqpsim.scenario.loader" not in imports["amqpsim/scenario/model.py"]
+    assert "amqpsim.scenario.model" not in imports["amqpsim/scenario/validation.py"]

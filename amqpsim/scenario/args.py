@@ -15,9 +15,15 @@ from typing import Any
 from .errors import Issue, did_you_mean
 
 __all__ = [
-    "EXCHANGE_ARGS", "POLICY_KEYS", "QUEUE_ARGS", "check_binding_arguments",
+    "EXCHANGE_ARGS", "POLICY_KEYS", "PREDECLARED_EXCHANGES", "QUEUE_ARGS", "check_binding_arguments",
     "check_exchange_arguments", "check_policy_definition", "check_queue_arguments",
 ]
+
+PREDECLARED_EXCHANGES: dict[str, str] = {
+    "": "direct", "amq.direct": "direct", "amq.fanout": "fanout", "amq.topic": "topic",
+    "amq.headers": "headers", "amq.match": "headers",
+}
+"""Exchanges every vhost has without declaring them (name -> type)."""
 
 Check = Callable[[Any], str | None]
 BOTH = frozenset({"classic", "quorum"})

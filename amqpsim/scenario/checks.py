@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from typing import Any, TypeGuard
 
 from .args import (
+    PREDECLARED_EXCHANGES,
     check_binding_arguments,
     check_exchange_arguments,
     check_policy_definition,
     check_queue_arguments,
 )
 from .errors import MISSING, Issue, did_you_mean
-from .model import PREDECLARED_EXCHANGES
 
 __all__ = ["check_scenario", "FAULT_FIELDS"]
 
