@@ -18,6 +18,7 @@ reach back only through the narrow protocols :class:`.QueueHost` and
 from __future__ import annotations
 
 import functools
+import itertools
 import random
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -94,7 +95,8 @@ class Broker:
         self.timers = Timers()
         self.connections: dict[str, Connection] = {}
         self._conn_seq = 0
-        self._copy_ids = 0
+        #: a new copy id (unique in the broker) for each copy routed to a queue
+        self.next_copy_id: Callable[[], int] = itertools.count(1).__next__
         self.running = True
         self.alarm = False
         self.alarm_reason = "low on memory"
@@ -132,10 +134,6 @@ class Broker:
         self.timers.on_schedule = fn
 
     # ================================================================ for queues and channels
-    def next_copy_id(self) -> int:
-        self._copy_ids += 1
-        return self._copy_ids
-
     def token(self, prefix: str) -> str:
         """A server-generated name (``amq.gen-...``, ``amq.ctag-...``) from the seeded RNG."""
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -169,7 +169,7 @@ class VHost:
             raise locked(q.name, method)
 
     def queue(self, ch: Channel, name: str, method: str) -> Queue:
-        """The queue ``name`` (""': the channel's last declared one) as ``ch`` may use it (404, 405)."""
+        """The queue ``name`` ("": the channel's last declared one) as ``ch`` may use it (404, 405)."""
         if name == "":
             if ch.last_queue is None:
                 raise ChannelError(404, "no previously declared queue", method)
