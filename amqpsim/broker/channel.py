@@ -10,7 +10,7 @@ at once (so a second ack is a 406) but only act at ``tx.commit``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..trace.events import (
     Acked,
@@ -22,7 +22,7 @@ from ..trace.events import (
 )
 from .consumer import ChannelConsumers, Consumer
 from .errors import AMQPError, ChannelError, ConnectionError_, q_res
-from .message import Delivery, Entry
+from .message import Delivery, Entry, Message
 from .timeouts import AckTimeout
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class Channel:
         self.confirm_mode = False
         self.publish_seq = 0
         self.tx_mode = False
-        self.tx_publishes: list[tuple[Any, ...]] = []  # (message, ttl_ms, mandatory) until tx.commit
+        self.tx_publishes: list[tuple[Message, int | None, bool]] = []  # (message, ttl_ms, mandatory)
         #: (method, requeue, multiple, taken) until tx.commit
         self.tx_settles: list[tuple[str, bool, bool, list[tuple[int, Entry]]]] = []
         self.last_queue: str | None = None  # queue.declare "" remembers the last name
@@ -130,11 +130,11 @@ class Channel:
             raise ChannelError(406, "cannot switch from confirm to tx mode")
         self.tx_mode = True
 
-    def buffer_publish(self, msg: Any, ttl_ms: int | None, mandatory: bool) -> None:
+    def buffer_publish(self, msg: Message, ttl_ms: int | None, mandatory: bool) -> None:
         """In a transaction: a publish waits for tx.commit."""
         self.tx_publishes.append((msg, ttl_ms, mandatory))
 
-    def take_publishes(self) -> list[tuple[Any, ...]]:
+    def take_publishes(self) -> list[tuple[Message, int | None, bool]]:
         """tx.commit: the buffered publishes, in order (the buffer is emptied)."""
         if not self.tx_mode:
             raise ChannelError(406, "channel is not transactional")
