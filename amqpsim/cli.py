@@ -20,12 +20,14 @@ from typing import Any
 from amqpsim.scenario import (
     DefinitionsWarning,
     ScenarioError,
+    choose_vhost,
     dump_yaml,
     export_definitions,
     import_definitions,
     load_scenario,
+    read_definitions,
+    scenario_name,
 )
-from amqpsim.scenario.definitions import choose_vhost, read_definitions, scenario_name
 
 __all__ = ["build_parser", "main"]
 
@@ -59,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     writer = None
     if args.events:
-        from amqpsim.trace.stream import EventWriter
+        from amqpsim.trace import EventWriter
 
         try:
             writer = EventWriter(args.events)
@@ -83,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if _write(text, args.json) != EXIT_OK:
             return EXIT_BAD_INPUT
     if result.summary and not args.quiet and args.json != "-" and result.error is None:
-        from amqpsim.trace.table import print_summary
+        from amqpsim.trace import print_summary
 
         print_summary(result.summary, console)
     if args.report and result.summary:
@@ -209,7 +211,7 @@ def _executor(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
             raise _UsageError(f"cannot reach the Dask scheduler {args.dask}: {exc}") from None
         return client.get_executor(), client.close
     if args.workers is not None:
-        from amqpsim.study.sweep import local_pool
+        from amqpsim.study import local_pool
 
         if args.workers < 1:
             raise _UsageError(f"--workers must be at least 1, got {args.workers}")
@@ -226,7 +228,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios over the same seeds; a table side by side, optionally a report."""
     from rich.console import Console
 
-    from amqpsim.study.compare import compare
+    from amqpsim.study import compare
 
     if args.seeds < 1:
         raise _UsageError(f"--seeds must be at least 1, got {args.seeds}")
@@ -255,7 +257,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from amqpsim.study.sweep import parse_set, sweep
+    from amqpsim.study import parse_set, sweep
 
     if args.seeds < 1:
         raise _UsageError(f"--seeds must be at least 1, got {args.seeds}")

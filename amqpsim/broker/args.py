@@ -1,4 +1,5 @@
-"""Queue arguments: the effective settings of a queue (its validation is in :mod:`.rules`).
+"""Queue arguments: the effective settings of a queue, and the equivalence check of a
+redeclare (their validation is in :mod:`.rules`).
 
 Effective settings merge the queue's ``x-`` arguments with the policy that applies
 to it: numeric limits take the minimum of both, the dead-letter target and the
@@ -8,9 +9,14 @@ overflow mode take the argument over the policy (``web: queues.md``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .errors import q_res
 from .rules import QUEUE_TYPES, queue_type_name
+from .validate import equivalence_error
+
+if TYPE_CHECKING:
+    from .queue import Queue
 
 #: the queue type ``x-queue-type`` asks for (``classic`` when absent)
 queue_type = queue_type_name
@@ -78,3 +84,37 @@ def equivalence_args(arguments: dict[str, Any], qtype: str) -> dict[str, Any]:
     to a classic queue, are ignored on redeclare, as RabbitMQ 3.10.8 does."""
     known = QUEUE_TYPES[qtype].arguments if qtype in QUEUE_TYPES else frozenset()
     return {k: v for k, v in arguments.items() if k in known and k != "x-queue-type"}
+
+
+# ---------------------------------------------------------------- redeclaring
+_MISSING: Any = object()
+
+
+def check_equivalent(q: Queue, durable: bool, auto_delete: bool, arguments: dict[str, Any]) -> None:
+    """queue.declare of an existing queue: the same properties and arguments, or a 406."""
+    for key, cur, req in (("durable", q.durable, durable), ("auto_delete", q.auto_delete, auto_delete)):
+        if cur != req:
+            raise equivalence_error(key, q_res(q.name), req, cur, plain=True)
+    qtype = queue_type(q.arguments)
+    cur_args, req_args = equivalence_args(q.arguments, qtype), equivalence_args(arguments, qtype)
+    for key in sorted(set(cur_args) | set(req_args)):
+        if not _same_arg(cur_args.get(key, _MISSING), req_args.get(key, _MISSING)):
+            raise equivalence_error(key, q_res(q.name), req_args.get(key, _MISSING),
+                                    cur_args.get(key, _MISSING))
+    if queue_type(q.arguments) != queue_type(arguments):
+        raise equivalence_error("x-queue-type", q_res(q.name), arguments.get("x-queue-type", _MISSING),
+                                q.arguments.get("x-queue-type", _MISSING))
+
+
+def _same_arg(a: Any, b: Any) -> bool:
+    if a is _MISSING or b is _MISSING:
+        return a is b
+    if isinstance(a, bytes):
+        a = a.decode()
+    if isinstance(b, bytes):
+        b = b.decode()
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
+    return type(a) is type(b) and a == b

@@ -151,15 +151,3 @@ class Returned:
     body: bytes
     msg_id: int
 
-
-def parse_expiration(value: Any) -> int | None:
-    """The per-message TTL in ms, or raise ValueError as RabbitMQ does (406)."""
-    if value is None:
-        return None
-    text = value.decode() if isinstance(value, bytes) else str(value)
-    if not text.isdigit():
-        raise ValueError(f"invalid expiration value {text!r}")
-    ms = int(text)
-    if ms > 315_360_000_000:  # 10 years
-        raise ValueError(f"invalid expiration value {text!r}")
-    return ms

@@ -1,89 +1,132 @@
-"""basic.publish and dead-letter republishing (mixed into :class:`Broker`).
+"""Publishing: basic.publish, tx.commit's publishes and dead-letter republishing.
 
-Both go through the same routing function (E2E bindings, alternate exchanges);
-a dead-lettered message has no ``mandatory`` flag, no return and no confirm, and
-copies that would close a fully automatic dead-letter cycle are dropped.
+A :class:`Publisher` turns a publish into a :class:`~.message.Message` (it owns the
+message ids), routes it over the vhost's topology (E2E bindings, alternate
+exchanges, CC/BCC keys: :mod:`.property_checks`) and offers a copy to every queue reached; then comes the
+return (``mandatory``) and the publisher confirm. A dead-lettered copy goes the
+same way from its queue's dead-letter exchange, with no ``mandatory`` flag, no
+return and no confirm, and without the copies that would close a fully automatic
+dead-letter cycle. :class:`PublishOutcome` is what basic.publish reports.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..trace.events import Confirmed, EventKind, Published, Returned, Routed, Unroutable, new_record
-from . import deadletter
-from .consumer import Channel
-from .core import BrokerCore
-from .errors import AMQPError, ChannelError, ConnectionError_, not_found_exchange, x_res
+from ..trace.events import (
+    Confirmed,
+    EventKind,
+    Published,
+    Returned,
+    Routed,
+    Sink,
+    Unroutable,
+    new_record,
+)
+from .deadletter import dead_lettered_message, drop_cycles, timestamp
+from .errors import ChannelError, ConnectionError_, not_found_exchange, x_res
 from .message import EMPTY_PROPERTIES, Entry, Message, Properties
 from .message import Returned as BasicReturn
 from .property_checks import check_user_id, sender_selected
-from .publish import PublishOutcome, check_expiration
 
 #: the kind of a per-message record, read once (an enum member costs ~0.14 us a lookup)
 _PUBLISH = EventKind.PUBLISH
 if TYPE_CHECKING:
+    from .channel import Channel
     from .queue import Queue
+    from .topology import Topology
+
+__all__ = ["PublishOutcome", "Publisher", "check_expiration"]
+
+MAX_EXPIRY_MS = 315_360_000_000
 
 
-class PublishMethods(BrokerCore):
-    def basic_publish(self, now: float, ch: Channel, exchange: str, routing_key: str,
-                      body: bytes | str = b"", properties: Properties | None = None, mandatory: bool = False,
-                      immediate: bool = False, logical_id: Any = None, outcome: bool = True) -> PublishOutcome | None:
-        """Publish; in a transaction the message is only buffered (``outcome.pending``) until tx.commit.
+@dataclass(slots=True, init=False)
+class PublishOutcome:
+    """What basic.publish did: the queues reached, refusals, return and confirm."""
 
-        ``outcome=False`` returns None instead of the :class:`PublishOutcome` (outside a
-        transaction): for callers that do not read it, such as the simulation's producers
-        (it saves building it on the hottest path of a run).
-        """
-        try:  # what @command("basic.publish") does, spelled out (see .connection): this runs per message
-            if immediate:
-                raise ConnectionError_(540, "immediate=true")
-            x = self.topology.exchanges.get(exchange)
-            if x is None:
-                raise not_found_exchange(exchange, "basic.publish")
-            if x.internal:
-                raise ChannelError(403, f"cannot publish to internal {x_res(exchange)}")
-            props = properties if properties is not None else EMPTY_PROPERTIES
-            if props.user_id is not None:
-                check_user_id(props, ch.connection.user)
-            ttl_ms = None if props.expiration is None else check_expiration(props.expiration)
-            if props.headers:
-                props, rks, death_keys = sender_selected(routing_key, props)
-            else:
-                rks = death_keys = (routing_key,)
-            if isinstance(body, str):
-                body = body.encode()
-            self.msg_ids += 1
-            msg = Message(self.msg_ids, exchange, routing_key, body, props, now, rks, death_keys, logical_id)
-            if ch.tx_mode:
-                ch.tx_publishes.append((msg, ttl_ms, mandatory))
-                return PublishOutcome(msg.id, 0, (), pending=True)
-            return self._publish(now, ch, msg, ttl_ms, mandatory, outcome)
-        except AMQPError as err:
-            self.command_failed(now, ch, err, "basic.publish")
-            raise
+    msg_id: int
+    seq: int  # publisher-confirm sequence number (0 when confirms are off)
+    queues: tuple[str, ...]
+    refused: list[str]  # queues that refused (reject-publish)
+    returned: bool
+    confirm: str | None  # "ack" | "nack" | None
+    pending: bool  # buffered in a transaction until tx.commit
 
-    def _publish(self, now: float, ch: Channel, msg: Message, ttl_ms: int | None,
-                 mandatory: bool, outcome: bool = True) -> PublishOutcome | None:
-        seq = 0
-        if ch.confirm_mode:
-            ch.publish_seq += 1
-            seq = ch.publish_seq
+    def __init__(self, msg_id: int, seq: int, queues: tuple[str, ...], refused: list[str] | None = None,
+                 returned: bool = False, confirm: str | None = None, pending: bool = False) -> None:
+        # written out (not generated): a generated __init__ calls a factory for ``refused``
+        self.msg_id = msg_id
+        self.seq = seq
+        self.queues = queues
+        self.refused = [] if refused is None else refused
+        self.returned = returned
+        self.confirm = confirm
+        self.pending = pending
+
+    @property
+    def routed(self) -> bool:
+        return bool(self.queues)
+
+
+class Publisher:
+    """Owns the message ids; routes over ``topology`` and emits into ``sink``."""
+
+    def __init__(self, topology: Topology, sink: Sink) -> None:
+        self.topology = topology
+        self.sink = sink
+        self.emit = sink.emit
+        self.msg_ids = 0
+
+    def publish(self, now: float, ch: Channel, exchange: str, routing_key: str, body: bytes | str,
+                properties: Properties | None, mandatory: bool, immediate: bool, logical_id: Any,
+                outcome: bool) -> PublishOutcome | None:
+        """basic.publish (see :meth:`.Broker.basic_publish`)."""
+        if immediate:
+            raise ConnectionError_(540, "immediate=true")
+        x = self.topology.exchanges.get(exchange)
+        if x is None:
+            raise not_found_exchange(exchange, "basic.publish")
+        if x.internal:
+            raise ChannelError(403, f"cannot publish to internal {x_res(exchange)}")
+        props = properties if properties is not None else EMPTY_PROPERTIES
+        if props.user_id is not None:
+            check_user_id(props, ch.connection.user)
+        ttl_ms = None if props.expiration is None else check_expiration(props.expiration)
+        if props.headers:
+            props, rks, death_keys = sender_selected(routing_key, props)
+        else:
+            rks = death_keys = (routing_key,)
+        if isinstance(body, str):
+            body = body.encode()
+        self.msg_ids += 1
+        msg = Message(self.msg_ids, exchange, routing_key, body, props, now, rks, death_keys, logical_id)
+        if ch.tx_mode:
+            ch.buffer_publish(msg, ttl_ms, mandatory)
+            return PublishOutcome(msg.id, 0, (), pending=True)
+        return self.route(now, ch, msg, ttl_ms, mandatory, outcome)
+
+    def route(self, now: float, ch: Channel, msg: Message, ttl_ms: int | None,
+              mandatory: bool, outcome: bool = True) -> PublishOutcome | None:
+        """Route ``msg`` and offer it to the queues; then the return and the confirm."""
+        emit = self.emit
+        seq = ch.next_publish_seq() if ch.confirm_mode else 0
         exchange, routing_key = msg.exchange, msg.routing_key
-        self.emit(new_record(Published, (now, ch.actor, ch.id, msg.id, exchange, routing_key, seq or None, msg.size,
-                                         _PUBLISH)))
+        emit(new_record(Published, (now, ch.actor, ch.id, msg.id, exchange, routing_key, seq or None, msg.size,
+                                    _PUBLISH)))
         targets = self.topology.route(exchange, msg.routing_keys, msg.properties.headers)
         refused: list[str] | None = None
         returned = False
         if not targets:
-            self.emit(Unroutable(now, ch.actor, msg.id, exchange, routing_key, False, "no_route"))
+            emit(Unroutable(now, ch.actor, msg.id, exchange, routing_key, False, "no_route"))
             if mandatory:
                 returned = True
-                self.emit(Returned(now, ch.actor, ch.id, msg.id, exchange, routing_key, 312))
+                emit(Returned(now, ch.actor, ch.id, msg.id, exchange, routing_key, 312))
                 ch.on_return(BasicReturn(312, "NO_ROUTE", exchange, routing_key, msg.properties, msg.body, msg.id))
         else:
-            if self.recorder.routes:
-                self.emit(Routed(now, msg.id, exchange, routing_key, tuple(targets), False))
+            if self.sink.routes:
+                emit(Routed(now, msg.id, exchange, routing_key, tuple(targets), False))
             queues = self.topology.queues
             for name in targets:
                 if not queues[name].offer(now, msg, ttl_ms):
@@ -93,31 +136,75 @@ class PublishMethods(BrokerCore):
         confirm = None
         if seq:
             confirm = "nack" if refused else "ack"
-            self.emit(Confirmed(now, ch.actor, ch.id, msg.id, seq, not refused))
+            emit(Confirmed(now, ch.actor, ch.id, msg.id, seq, not refused))
             ch.on_confirm(seq, not refused, False)
         if not outcome:
             return None
         return PublishOutcome(msg.id, seq, tuple(targets), refused, returned, confirm)
 
-    def dead_letter_publish(self, now: float, source: Queue, e: Entry, reason: str) -> None:
-        """Republish a dead-lettered copy to the source queue's DLX (at most once, no confirm)."""
+    def commit(self, now: float, ch: Channel) -> list[PublishOutcome]:
+        """tx.commit: the buffered publishes, then the buffered acks/nacks/rejects.
+
+        A queue refusing a message (reject-publish) ends the commit with the channel
+        error 406 "partial tx completion"; everything else has been applied.
+        """
+        outcomes = []
+        for p in ch.take_publishes():
+            out = self.route(now, ch, *p)
+            assert out is not None  # (asked for: outcome=True)
+            outcomes.append(out)
+        ch.commit_settlements(now)
+        if any(o.refused for o in outcomes):
+            raise ChannelError(406, "partial tx completion")
+        return outcomes
+
+    def dead_letter(self, now: float, source: Queue, e: Entry, reason: str, epoch: float) -> None:
+        """Republish a dead-lettered copy to the source queue's DLX (at most once, no confirm);
+        ``epoch`` dates the x-death record."""
         s = source.settings
         dlx = s.dlx
         assert dlx is not None
-        msg = deadletter.dead_lettered_message(e.msg, source.name, reason, dlx, s.dlrk,
-                                               deadletter.timestamp(self.epoch, now))
-        if dlx not in self.exchanges:
+        msg = dead_lettered_message(e.msg, source.name, reason, dlx, s.dlrk, timestamp(epoch, now))
+        topo = self.topology
+        if dlx not in topo.exchanges:
             self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "no_exchange"))
             return
-        targets = self.topology.route(dlx, msg.routing_keys, msg.properties.headers)
-        targets, cycling = deadletter.drop_cycles(reason, msg, targets)
+        targets = topo.route(dlx, msg.routing_keys, msg.properties.headers)
+        targets, cycling = drop_cycles(reason, msg, targets)
         if cycling:
             self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "cycle"))
         if not targets:
             if not cycling:
                 self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "no_route"))
             return
-        if self.recorder.routes:
+        if self.sink.routes:
             self.emit(Routed(now, msg.id, dlx, msg.routing_key, tuple(targets), True))
         for name in targets:
-            self.queues[name].offer(now, msg, None)
+            topo.queues[name].offer(now, msg, None)
+
+
+# ---------------------------------------------------------------- a publish's properties
+def check_expiration(value: Any) -> int | None:
+    """Per-message TTL in ms; a bad value is a 406 as in ``rabbit_basic:parse_expiration``."""
+    if value is None:
+        return None
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    digits = text.lstrip("+-")
+    head = len(text) - len(digits)
+    n = 0
+    while n < len(digits) and digits[n].isdigit():
+        n += 1
+    if n == 0:
+        reason = "no_integer"
+    elif n < len(digits):
+        reason = f'{{leftover_string,"{digits[n:]}"}}'
+    else:
+        ms = int(text[: head + n])
+        if ms < 0:
+            reason = f"{{value_negative,{ms}}}"
+        elif ms > MAX_EXPIRY_MS:
+            reason = f"{{value_too_large,{ms},{MAX_EXPIRY_MS}}}"
+        else:
+            return ms
+    raise ChannelError(406, f"invalid expiration '{text}': {reason}", "basic.publish")
+

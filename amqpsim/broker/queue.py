@@ -1,8 +1,9 @@
 """A queue: ready store, consumers, TTL, length limits, overflow, dead-lettering.
 
-The queue never reads a clock: every method that depends on time takes ``now``;
-timers (message TTL at the head, queue expiry) are requested from the broker with
-``broker.schedule(when, callback)``.
+The queue never reads a clock: every method that depends on time takes ``now``.
+What it needs from outside itself it asks of its :class:`QueueHost` (the broker):
+where events go, a copy id, timers (message TTL at the head, queue expiry), the
+dead-lettering of a copy, and its own deletion (auto-delete, expiry).
 
 Copies in a queue are *ready* (in ``store``) or *unacknowledged* (held by a
 channel). A published copy goes straight to an idle consumer when the queue is
@@ -13,7 +14,8 @@ head, and only the head is checked for expiry (classic-queue semantics).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from ..trace.events import (
     DeadLettered,
@@ -27,20 +29,48 @@ from ..trace.events import (
     new_record,
 )
 from .args import QueueSettings, effective_settings
+from .consumer import Consumer, DispatchOrder
 from .message import Entry, Message
 from .store import FifoStore, PriorityStore, QuorumStore
+from .timeouts import QueueTimeouts
 
 #: the kind of a per-message record, read once (an enum member costs ~0.14 us a lookup)
 _ENQUEUE = EventKind.ENQUEUE
-if TYPE_CHECKING:
-    from .consumer import Consumer
-    from .core import BrokerCore as Broker
+
+
+class QueueHost(Protocol):
+    """What a queue needs from the rest of the broker."""
+
+    emit: Callable[[Any], None]  # where its events go (the sink's ``emit``)
+    running: bool  # False while the node stops: nothing is delivered
+
+    def next_copy_id(self) -> int:
+        """A new copy id (unique in the broker) for a copy routed to a queue."""
+        ...
+
+    def schedule(self, when: float, fn: Callable[[float], None],
+                 alive: Callable[[], bool] | None = None) -> None: ...
+
+    def dead_letter(self, now: float, source: Queue, e: Entry, reason: str) -> None:
+        """Republish ``e`` to ``source``'s dead-letter exchange."""
+        ...
+
+    def delete_queue(self, now: float, q: Queue, reason: str) -> int:
+        """Delete ``q`` (auto-delete, expiry) as queue.delete does."""
+        ...
 
 
 class Queue:
-    def __init__(self, broker: Broker, name: str, *, durable: bool, exclusive_owner: Any, auto_delete: bool,
+    """Owns its ready copies (``store``, ``ready_bytes``), its consumers in dispatch
+    order (``consumers``), its effective settings (arguments merged with the policy),
+    the publish order a requeue restores (``next_seq``) and its TTL and expiry timers
+    (``timeouts``). ``unacked`` counts its copies that channels hold unacknowledged:
+    the channel delivering one counts it in, and out again when it is acked; a
+    requeue or a reject counts it out here."""
+
+    def __init__(self, host: QueueHost, name: str, *, durable: bool, exclusive_owner: Any, auto_delete: bool,
                  arguments: dict[str, Any], now: float) -> None:
-        self.broker = broker
+        self.host = host
         self.name = name
         self.durable = durable
         self.exclusive_owner = exclusive_owner
@@ -50,13 +80,11 @@ class Queue:
         self.store: FifoStore | PriorityStore | QuorumStore = self._new_store()
         self.ready_bytes = 0
         self.unacked = 0
-        self.consumers: list[Consumer] = []  # by priority (highest first), round-robin within a level
-        self.active: Consumer | None = None  # the single active consumer (x-single-active-consumer)
+        self.consumers = DispatchOrder(self.settings.single_active)
         self.had_consumer = False
         self.deleted = False
         self.next_seq = 0
-        self.armed_ttl: float | None = None
-        self.last_used = now
+        self.timeouts = QueueTimeouts(self, now)
         self.has_msg_ttl = self.settings.message_ttl is not None
 
     def __repr__(self) -> str:
@@ -72,7 +100,7 @@ class Queue:
     def apply_policy(self, now: float, policy: dict[str, Any] | None) -> None:
         self.settings = effective_settings(self.arguments, policy)
         self.has_msg_ttl = self.has_msg_ttl or self.settings.message_ttl is not None
-        self._arm_expires(now)
+        self.timeouts.arm_expiry(now)
         self._enforce_limits(now)
         self.expire_head(now)
 
@@ -93,11 +121,11 @@ class Queue:
 
     def offer(self, now: float, msg: Message, ttl_ms: int | None) -> bool:
         """Enqueue a routed copy; False when refused by reject-publish overflow."""
-        b = self.broker
-        b.copy_ids += 1  # copy ids are unique per broker; only offer() assigns them
-        copy = b.copy_ids
+        host = self.host
+        copy = host.next_copy_id()  # only offer() assigns copy ids
         size = msg.size
-        b.emit(new_record(Enqueued, (now, msg.id, copy, self.name, msg.exchange, msg.routing_key, size, _ENQUEUE)))
+        host.emit(new_record(Enqueued, (now, msg.id, copy, self.name, msg.exchange, msg.routing_key, size,
+                                        _ENQUEUE)))
         s = self.settings
         limited = s.max_length is not None or s.max_length_bytes is not None
         if limited and s.overflow != "drop-head" and self.would_overflow(size):
@@ -105,7 +133,7 @@ class Queue:
             if s.overflow == "reject-publish-dlx" and s.dlx is not None:
                 self.dead_letter(now, probe, "maxlen")
             else:
-                b.emit(Dropped(now, msg.id, copy, self.name, "reject-publish"))
+                host.emit(Dropped(now, msg.id, copy, self.name, "reject-publish"))
             return False
         qttl = s.message_ttl
         ttl = qttl if ttl_ms is None else (ttl_ms / 1000.0 if qttl is None else min(qttl, ttl_ms / 1000.0))
@@ -117,10 +145,10 @@ class Queue:
         self.next_seq += 1
         e = Entry(msg, copy, self.next_seq, now, None if ttl is None else now + ttl, prio)
         if self.consumers and not self.store:  # straight to an idle consumer
-            c = self._pick()
+            c = self.consumers.pick()
             if c is not None:
                 c.channel.deliver(now, self, c, e)
-                self._rotate(c)
+                self.consumers.rotate(c)
                 return True
         self.store.push(e)
         self.ready_bytes += size
@@ -147,7 +175,7 @@ class Queue:
             if s.dlx is not None:
                 self.dead_letter(now, e, "maxlen")
             else:
-                self.broker.emit(Dropped(now, e.msg.id, e.copy, self.name, "drop-head"))
+                self.host.emit(Dropped(now, e.msg.id, e.copy, self.name, "drop-head"))
 
     # ---------------------------------------------------------------- removal
     def _pop(self) -> Entry:
@@ -164,36 +192,20 @@ class Queue:
                 break
             self._pop()
             self.expire(now, head)
-        self._arm_ttl(now)
-
-    _expire_head = expire_head
+        if head is not None and head.expires_at is not None:
+            self.timeouts.arm_ttl(head.expires_at)
 
     def expire(self, now: float, e: Entry) -> None:
         if self.settings.dlx is not None:
             self.dead_letter(now, e, "expired")
         else:
-            self.broker.emit(Expired(now, e.msg.id, e.copy, self.name))
-
-    def _arm_ttl(self, now: float) -> None:
-        head = self.store.peek()
-        if head is None or head.expires_at is None:
-            return
-        when = head.expires_at
-        if self.armed_ttl is None or when < self.armed_ttl:
-            self.armed_ttl = when
-            self.broker.schedule(when, self._on_ttl_timer)
-
-    def _on_ttl_timer(self, now: float) -> None:
-        if self.armed_ttl is not None and now >= self.armed_ttl:
-            self.armed_ttl = None
-        if not self.deleted:
-            self.expire_head(now)
+            self.host.emit(Expired(now, e.msg.id, e.copy, self.name))
 
     def dead_letter(self, now: float, e: Entry, reason: str) -> None:
         dlx = self.settings.dlx
         assert dlx is not None
-        self.broker.emit(DeadLettered(now, e.msg.id, e.copy, self.name, dlx, reason))
-        self.broker.dead_letter_publish(now, self, e, reason)
+        self.host.emit(DeadLettered(now, e.msg.id, e.copy, self.name, dlx, reason))
+        self.host.dead_letter(now, self, e, reason)
 
     def drop_transient(self, now: float) -> None:
         """A restart of a durable classic queue: transient messages are lost."""
@@ -202,70 +214,58 @@ class Queue:
             if e.msg.persistent:
                 kept.append(e)
             else:
-                self.broker.emit(Lost(now, None, e.msg.id, e.copy, self.name, "restart"))
+                self.host.emit(Lost(now, None, e.msg.id, e.copy, self.name, "restart"))
         self.ready_bytes = 0
         for e in kept:
             self.store.push(e)
             self.ready_bytes += e.msg.size
 
+    def delete(self, now: float, lost: bool) -> int:
+        """The queue is deleted: its ready copies are discarded (``lost``: a node stop
+        loses them); returns how many. Its unacked copies stay with their channels."""
+        self.deleted = True
+        entries = self.store.clear()
+        self.ready_bytes = 0
+        emit = self.host.emit
+        for e in entries:
+            if lost:
+                emit(Lost(now, None, e.msg.id, e.copy, self.name, "restart"))
+            else:
+                emit(Discarded(now, e.msg.id, e.copy, self.name, "queue_deleted"))
+        return len(entries)
+
     # ---------------------------------------------------------------- consumers
     def add_consumer(self, now: float, c: Consumer) -> None:
-        level = [i for i, x in enumerate(self.consumers) if x.priority >= c.priority]
-        self.consumers.insert(level[-1] + 1 if level else 0, c)
+        self.consumers.add(c)
         self.had_consumer = True
-        if self.settings.single_active and self.active is None:
-            self.active = c  # the first one registered; priorities do not preempt (classic)
         self.dispatch(now)
 
     def detach_consumer(self, c: Consumer) -> None:
-        """Take ``c`` out of the dispatch list (no dispatch, no auto-delete yet)."""
-        if c in self.consumers:
-            self.consumers.remove(c)
-        if self.active is c:
-            self.active = None
+        """Take ``c`` out of the dispatch order (no dispatch, no auto-delete yet)."""
+        self.consumers.detach(c)
 
     def consumers_changed(self, now: float) -> None:
         """After consumers left: auto-delete, arm the expiry timer, or dispatch again."""
         if not self.consumers:
-            self.last_used = now
             if self.auto_delete and self.had_consumer:
-                self.broker.delete_queue(now, self, reason="auto_delete")
+                self.host.delete_queue(now, self, reason="auto_delete")
                 return
-            self._arm_expires(now)
+            self.timeouts.touch(now)
             return
-        if self.settings.single_active and self.active is None:
-            self.active = self.consumers[0]  # highest priority, then earliest
+        self.consumers.promote()
         self.dispatch(now)
 
     def remove_consumer(self, now: float, c: Consumer) -> None:
         self.detach_consumer(c)
         self.consumers_changed(now)
 
-    def _pick(self) -> Consumer | None:
-        if self.settings.single_active:
-            c = self.active
-            return c if c is not None and c.can_take() else None
-        for c in self.consumers:  # can_take(), its first test inlined (this runs per message)
-            if c.unacked < c.window and (not c.channel.global_prefetch or c.can_take()):
-                return c
-        return None
-
-    def _rotate(self, c: Consumer) -> None:
-        consumers = self.consumers
-        if len(consumers) < 2 or self.settings.single_active:
-            return
-        consumers.remove(c)
-        i = len(consumers)
-        while i > 0 and consumers[i - 1].priority < c.priority:
-            i -= 1
-        consumers.insert(i, c)
-
     def dispatch(self, now: float) -> None:
         store = self.store
-        if not self.broker.running:  # a stopping node delivers nothing
+        if not self.host.running:  # a stopping node delivers nothing
             return
-        while store and self.consumers:
-            c = self._pick()
+        consumers = self.consumers
+        while store and consumers:
+            c = consumers.pick()
             if c is None:
                 break
             e = self._pop()
@@ -273,7 +273,7 @@ class Queue:
                 self.expire(now, e)
                 continue
             c.channel.deliver(now, self, c, e)
-            self._rotate(c)
+            consumers.rotate(c)
         if self.has_msg_ttl:
             self.expire_head(now)
 
@@ -300,13 +300,13 @@ class Queue:
         self.unacked -= len(entries)
         if self.deleted:
             for e in entries:
-                self.broker.emit(Discarded(now, e.msg.id, e.copy, self.name, "queue_deleted"))
+                self.host.emit(Discarded(now, e.msg.id, e.copy, self.name, "queue_deleted"))
             return
         limit = self.settings.delivery_limit if self.is_quorum else None
         store = self.store
         for e in entries:
             e.redelivered = True
-            self.broker.emit(Requeued(now, e.msg.id, e.copy, self.name, why))
+            self.host.emit(Requeued(now, e.msg.id, e.copy, self.name, why))
             if isinstance(store, QuorumStore):
                 e.delivery_count += 1
                 if limit is not None and e.delivery_count > limit:
@@ -333,41 +333,28 @@ class Queue:
             if dlx is not None:
                 self.dead_letter(now, e, "rejected")
             else:
-                self.broker.emit(Discarded(now, e.msg.id, e.copy, self.name,
+                self.host.emit(Discarded(now, e.msg.id, e.copy, self.name,
                                            "queue_deleted" if self.deleted else "rejected"))
 
     def _delivery_limit(self, now: float, e: Entry) -> None:
         if self.settings.dlx is not None:
             self.dead_letter(now, e, "delivery_limit")
         else:
-            self.broker.emit(Dropped(now, e.msg.id, e.copy, self.name, "delivery_limit"))
+            self.host.emit(Dropped(now, e.msg.id, e.copy, self.name, "delivery_limit"))
 
     def purge(self, now: float) -> int:
         gone = self.store.clear()
         self.ready_bytes = 0
         for e in gone:
-            self.broker.emit(Discarded(now, e.msg.id, e.copy, self.name, "purge"))
+            self.host.emit(Discarded(now, e.msg.id, e.copy, self.name, "purge"))
         return len(gone)
 
-    # ---------------------------------------------------------------- queue expiry
-    def _arm_expires(self, now: float) -> None:
-        if self.settings.expires is not None and not self.consumers:
-            when = self.last_used + self.settings.expires
-            self.broker.schedule(when, self._on_expires_timer, lambda: self._expiry_due_at(when))
-
-    def _expiry_due_at(self, when: float) -> bool:
-        """Whether a queue-expiry timer for ``when`` is still the current one."""
-        exp = self.settings.expires
-        return not self.deleted and exp is not None and not self.consumers and when >= self.last_used + exp
-
-    def _on_expires_timer(self, now: float) -> None:
-        exp = self.settings.expires
-        if self.deleted or exp is None or self.consumers:
-            return
-        if now >= self.last_used + exp:
-            self.broker.delete_queue(now, self, reason="expires")
-
+    # ---------------------------------------------------------------- timers
     def touch(self, now: float) -> None:
         """A declare or get: the queue counts as used (x-expires)."""
-        self.last_used = now
-        self._arm_expires(now)
+        self.timeouts.touch(now)
+
+    def restart(self, now: float) -> None:
+        """The node is back: the TTL and expiry timers are armed again."""
+        self.timeouts.restart(now)
+        self.expire_head(now)

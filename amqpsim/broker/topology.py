@@ -1,4 +1,7 @@
-"""The vhost's exchanges, bindings and policies, and routing over the whole graph.
+"""The vhost's graph: exchanges, queues, bindings and policies, and routing over it.
+
+The :class:`~.vhost.VHost` changes it (declares, binds, deletes: with the checks and
+the events); the publish path reads it (:meth:`Topology.route`).
 
 Routing (``route``) is one pass over the binding graph, as RabbitMQ's
 ``rabbit_exchange:route/2``: every exchange is visited at most once, an exchange
@@ -13,7 +16,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .errors import x_res
 from .exchanges import TYPES, Binding, ExchangeType, HeadersExchange
+from .validate import equivalence_error
 
 if TYPE_CHECKING:
     from .queue import Queue
@@ -30,6 +35,9 @@ PREDECLARED: dict[str, tuple[str, bool]] = {  # name -> (type, internal)
 
 @dataclass(eq=False)
 class Exchange:
+    """An exchange: its flags and arguments, the policy that applies to it, and its
+    type's index of the bindings it is the source of (``impl``)."""
+
     name: str
     type: str
     durable: bool = True
@@ -42,6 +50,17 @@ class Exchange:
     def __post_init__(self) -> None:
         self.impl = TYPES[self.type]()
 
+    def check_equivalent(self, exchange_type: str, durable: bool, auto_delete: bool, internal: bool,
+                         arguments: dict[str, Any]) -> None:
+        """exchange.declare of this existing exchange: the same properties, or a 406."""
+        for key, cur, req in (("type", self.type, exchange_type), ("durable", self.durable, durable),
+                              ("auto_delete", self.auto_delete, auto_delete), ("internal", self.internal, internal)):
+            if cur != req:
+                raise equivalence_error(key, x_res(self.name), req, cur, plain=True)
+        cur_ae, req_ae = self.arguments.get("alternate-exchange"), arguments.get("alternate-exchange")
+        if cur_ae != req_ae:
+            raise equivalence_error("alternate-exchange", x_res(self.name), req_ae, cur_ae)
+
     @property
     def alternate(self) -> str | None:
         ae = self.arguments.get("alternate-exchange")
@@ -52,6 +71,9 @@ class Exchange:
 
 @dataclass
 class Policy:
+    """A policy: ``definition`` applies to what ``pattern`` matches (``apply_to``);
+    of those that match, the highest ``priority`` wins."""
+
     name: str
     pattern: str
     definition: dict[str, Any]
@@ -73,6 +95,9 @@ class Policy:
 
 
 class Topology:
+    """Owns the exchanges and queues by name, the bindings (indexed by source in each
+    exchange's ``impl`` and by destination here) and the policies by name."""
+
     def __init__(self, strict_types: bool = False) -> None:
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}

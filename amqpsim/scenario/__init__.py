@@ -6,7 +6,14 @@
 ('demo', '3.10')
 """
 
-from .definitions import DefinitionsWarning, export_definitions, import_definitions
+from .definitions import (
+    DefinitionsWarning,
+    choose_vhost,
+    export_definitions,
+    import_definitions,
+    read_definitions,
+    scenario_name,
+)
 from .distributions import Choice, Constant, Distribution, Exponential, Lognormal, Uniform
 from .errors import Problem, ScenarioError
 from .loader import apply_overrides, dump_yaml, load_scenario, validate_data
@@ -57,9 +64,12 @@ __all__ = [
     "Topology",
     "Uniform",
     "apply_overrides",
+    "choose_vhost",
     "dump_yaml",
     "export_definitions",
     "import_definitions",
     "load_scenario",
+    "read_definitions",
+    "scenario_name",
     "validate_data",
 ]

@@ -21,7 +21,13 @@ from amqpsim.broker.rules import KNOWN_ARGUMENTS
 
 from .errors import Issue, did_you_mean
 
-__all__ = ["EXCHANGE_ARGUMENTS", "misspelt_exchange_arguments", "misspelt_queue_arguments"]
+__all__ = ["EXCHANGE_ARGUMENTS", "PREDECLARED_EXCHANGES", "misspelt_exchange_arguments", "misspelt_queue_arguments"]
+
+PREDECLARED_EXCHANGES: dict[str, str] = {
+    "": "direct", "amq.direct": "direct", "amq.fanout": "fanout", "amq.topic": "topic",
+    "amq.headers": "headers", "amq.match": "headers",
+}
+"""Exchanges every vhost has without declaring them (name -> type)."""
 
 #: the exchange arguments RabbitMQ acts on
 EXCHANGE_ARGUMENTS = ("alternate-exchange",)

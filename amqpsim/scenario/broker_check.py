@@ -33,8 +33,8 @@ from amqpsim.broker.rules import (
     reserved_name,
 )
 
+from .args import PREDECLARED_EXCHANGES
 from .errors import MISSING, Issue, did_you_mean
-from .model import PREDECLARED_EXCHANGES
 
 __all__ = ["check_topology"]
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, TypeGuard
 
-from .args import misspelt_exchange_arguments, misspelt_queue_arguments
+from .args import PREDECLARED_EXCHANGES, misspelt_exchange_arguments, misspelt_queue_arguments
 from .broker_check import check_topology
 from .errors import MISSING, Issue, did_you_mean
-from .model import PREDECLARED_EXCHANGES
 
 __all__ = ["check_scenario", "FAULT_FIELDS"]
 

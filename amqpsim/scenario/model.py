@@ -19,19 +19,15 @@ from pydantic import (
     model_validator,
 )
 
+from .args import PREDECLARED_EXCHANGES
 from .distributions import Constant, Distribution
 from .rates import Rate, RoutingKey
+from .validation import apply_overrides
 
 __all__ = [
     "Binding", "Broker", "Consumer", "Exchange", "Fault", "Policy", "Producer", "Queue",
-    "Reject", "Scenario", "Topology", "FAULT_KINDS",
+    "Reject", "Scenario", "Topology", "FAULT_KINDS", "PREDECLARED_EXCHANGES",
 ]
-
-PREDECLARED_EXCHANGES: dict[str, str] = {
-    "": "direct", "amq.direct": "direct", "amq.fanout": "fanout", "amq.topic": "topic",
-    "amq.headers": "headers", "amq.match": "headers",
-}
-"""Exchanges every vhost has without declaring them (name -> type)."""
 
 FAULT_KINDS = ("consumer_crash", "broker_restart", "slow_consumer", "connection_loss",
                "memory_alarm")
@@ -316,6 +312,4 @@ class Scenario(_Model):
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """A re-validated copy with dotted-path overrides applied, e.g.
         ``{"consumers.0.prefetch": 10}``. Raises :class:`ScenarioError`."""
-        from .loader import apply_overrides
-
         return apply_overrides(self, overrides)

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 from ..broker.errors import AMQPError, ConnectionError_
 
 if TYPE_CHECKING:
-    from ..broker import Connection
-    from ..broker.consumer import Channel
+    from ..broker import Channel, Connection
     from .engine import Simulation
 
 #: reply code recorded when a TCP connection dies without a connection.close
@@ -146,4 +145,4 @@ class Client:
         """Whether a publish now has to wait: during an alarm the broker stops reading a
         connection that publishes (it becomes blocked until the alarm clears)."""
         conn = self.conn
-        return conn is not None and not conn.broker.reads_publish(now, conn)
+        return conn is not None and not self.sim.broker.reads_publish(now, conn)

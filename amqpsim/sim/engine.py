@@ -35,7 +35,7 @@ from .rng import derive_seed
 from .topology import declare_definitions
 
 if TYPE_CHECKING:
-    from ..broker.consumer import Channel
+    from ..broker import Channel
     from ..scenario import Scenario
     from .clients import Client
 

@@ -33,7 +33,7 @@ from .clients import Client
 from .rng import stream
 
 if TYPE_CHECKING:
-    from ..broker.consumer import Channel
+    from ..broker import Channel
     from ..scenario import Producer
     from .engine import Simulation
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..broker.consumer import Channel
+    from ..broker import Channel
     from .clients import Client
     from .engine import Simulation
 

@@ -1,6 +1,6 @@
 """Studies over many runs: compare scenarios side by side, sweep parameters over seeds."""
 
 from .compare import Comparison, compare, t_interval
-from .sweep import expand_grid, flatten, sweep
+from .sweep import expand_grid, flatten, local_pool, parse_set, sweep
 
-__all__ = ["Comparison", "compare", "expand_grid", "flatten", "sweep", "t_interval"]
+__all__ = ["Comparison", "compare", "expand_grid", "flatten", "local_pool", "parse_set", "sweep", "t_interval"]

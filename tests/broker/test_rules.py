@@ -189,7 +189,7 @@ def test_policy_apply_to_and_pattern_are_reported_after_the_definition(w: World)
         "-1 is not a valid message TTL",
         "apply-to 'quorum_queues' unrecognised; should be 'queues', 'exchanges' or 'all'"]
     assert str(info.value).splitlines()[4].startswith("pattern should be regular expression but is invalid")
-    assert w.broker.topology.policies == {}
+    assert w.broker.vhost.topology.policies == {}
     assert policy_refusals(".*", {"max-length": 1}, "quorum_queues", version="4.3") == []
 
 

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scenario_helpers import BASE, FULL_EXAMPLE
 
-from amqpsim.scenario import ScenarioError, dump_yaml, load_scenario
-from amqpsim.scenario.loader import _set_path
+from amqpsim.scenario import Scenario, ScenarioError, dump_yaml, load_scenario
+from amqpsim.scenario.validation import _set_path
 
 
 def test_full_example_round_trips_compact_and_full() -> None:
@@ -164,7 +164,7 @@ def test_garbage_anywhere_gives_scenario_error_not_a_crash(edits: list) -> None:
     data = load_scenario(FULL_EXAMPLE).to_dict()
     for path, value in edits:
         try:
-            _set_path(data, path, value)
+            _set_path(Scenario, data, path, value)
         except ScenarioError:
             pass  # an earlier edit replaced a parent
     try:
