@@ -22,7 +22,7 @@ from typing import Any
 from ..scenario import Problem, Scenario, ScenarioError, load_scenario
 from ..trace.recorder import Recorder
 from ..trace.summary import Summarizer
-from ..trace.views import RunView, ViewFold
+from ..trace.views import RunView, ViewFold, fold_view
 from .config import SimConfig
 from .engine import Simulation
 
@@ -78,10 +78,8 @@ class RunResult:
         """What the pictures draw (:class:`~amqpsim.trace.views.RunView`): folded during the
         run, or else from the kept event log."""
         if self.folded_view is None:
-            fold = ViewFold(retain=float("inf"), interval=self.summary["series"]["interval"])
-            fold.take(self.event_list)
-            fold.finish(self.sim_time)
-            self.folded_view = fold.view(fold.summary(self.summary.get("scenario"), self.seed, self.sim_time))
+            self.folded_view = fold_view(self.event_list, self.summary.get("scenario"), self.seed, self.sim_time,
+                                         self.summary["series"]["interval"])
         return self.folded_view
 
     @cached_property

@@ -58,7 +58,7 @@ from .logical import qhas
 from .summary import Summarizer
 from .topology import topology_from_events
 
-__all__ = ["RATE_KINDS", "RunView", "ViewFold"]
+__all__ = ["RATE_KINDS", "RunView", "ViewFold", "fold_view"]
 
 #: the message rates a view keeps per bin (msg/s), as RabbitMQ's management UI names them
 RATE_KINDS = ("publish", "confirm", "deliver", "redeliver", "ack", "return", "dead_letter")
@@ -308,3 +308,23 @@ class ViewFold(Summarizer):
 
 def _pairs(xs: list[Any], f: Any) -> list[Any]:
     return [f((xs[i], xs[i + 1])) for i in range(0, len(xs) - 1, 2)]
+
+
+#: the bins a view folded from a log aims at when no interval is given (the span / BINS per bin)
+BINS = 200
+#: the shortest span a view is folded over (s): a log whose clock never moved still gets a bin
+EPSILON = 1e-9
+
+
+def fold_view(events: list[Any], scenario: str | None = None, seed: int | None = None,
+              sim_time: float | None = None, interval: float | None = None, max_frames: int = 400) -> RunView:
+    """The view of a kept event log: bins of ``interval`` seconds (default: the span /
+    :data:`BINS`), up to ``sim_time`` (default: the last event's time)."""
+    end = max((e.time for e in events), default=0.0) if sim_time is None else float(sim_time)
+    end = max(end, EPSILON)
+    if not interval or interval <= 0:
+        interval = end / BINS if end > EPSILON else 1.0
+    fold = ViewFold(retain=float("inf"), interval=interval, max_frames=max_frames)
+    fold.take(events)
+    fold.finish(end)
+    return fold.view(fold.summary(scenario, seed, end))

@@ -29,17 +29,13 @@ from ..trace.events import (
 )
 from ..trace.io import from_frame
 from ..trace.topology import topology_from_events
-from ..trace.views import RunView, ViewFold
+from ..trace.views import RunView, fold_view
 
 __all__ = ["view_of", "fold_view", "topology_of", "summary_of", "name_of", "description_of", "base_name",
            "widths", "step_xy"]
 
-#: number of time bins a view folded here aims at (the run's span / BINS per bin)
-BINS = 200
 #: the first events a view keeps (:class:`~amqpsim.trace.views.ViewFold`'s ``max_frames``)
 KEPT = 400
-#: the shortest span a view is folded over (seconds)
-EPSILON = 1e-9
 _CACHE_ATTR = "_amqpsim_viz_view"
 NO_VIEW = "this run kept neither its events nor its pictures: run it with pictures=True (or events=True) to draw it"
 
@@ -47,21 +43,6 @@ NO_VIEW = "this run kept neither its events nor its pictures: run it with pictur
 def base_name(actor: Any) -> str:
     """``worker#2`` -> ``worker``: instances of one client share a node or a colour."""
     return str(actor).split("#", 1)[0] if actor not in (None, "None") else "client"
-
-
-def fold_view(events: list[Any], scenario: str | None = None, seed: int | None = None,
-              sim_time: float | None = None, interval: float | None = None) -> RunView:
-    """Fold a list of event records into a view: bins of ``interval`` seconds (default: the
-    span / :data:`BINS`), up to ``sim_time`` (default: the last event's time)."""
-    end = max((e.time for e in events), default=0.0) if sim_time is None else float(sim_time)
-    # a log whose clock never moved (declares at t=0) still gets one bin: RunView needs one
-    end = max(end, EPSILON)
-    if not interval or interval <= 0:
-        interval = end / BINS if end > EPSILON else 1.0
-    fold = ViewFold(retain=float("inf"), interval=interval, max_frames=KEPT)
-    fold.take(events)
-    fold.finish(end)
-    return fold.view(fold.summary(scenario, seed, end))
 
 
 def _is_frame(x: Any) -> bool:
