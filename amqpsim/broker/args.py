@@ -39,6 +39,8 @@ class QueueSettings:
     max_priority: int | None = None
     single_active: bool = False
     delivery_limit: int | None = None
+    #: quorum, reject-publish and a DLX: x-dead-letter-strategy at-least-once holds what it cannot route
+    at_least_once: bool = False
 
 
 def _int_or_none(v: Any) -> int | None:
@@ -75,6 +77,10 @@ def effective_settings(arguments: dict[str, Any], policy: dict[str, Any] | None)
     s.single_active = bool(a.get("x-single-active-consumer", False))
     if s.qtype == "quorum":  # 3.10.8 accepts a non-integer x-delivery-limit (and ignores it)
         s.delivery_limit = _min(_int_or_none(a.get("x-delivery-limit")), _int_or_none(p.get("delivery-limit")))
+        # 3.10.8 falls back to at-most-once without reject-publish or without a dead-letter exchange
+        # (conformance case quorum_dead_letter_strategy)
+        strategy = a.get("x-dead-letter-strategy", p.get("dead-letter-strategy", "at-most-once"))
+        s.at_least_once = strategy == "at-least-once" and s.overflow == "reject-publish" and s.dlx is not None
     return s
 
 

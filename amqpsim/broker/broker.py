@@ -142,8 +142,8 @@ class Broker:
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
         return prefix + "".join(self.rng.choice(alphabet) for _ in range(22))
 
-    def dead_letter(self, now: float, source: Queue, e: Entry, reason: str) -> None:
-        self.publisher.dead_letter(now, source, e, reason, self.epoch)
+    def dead_letter(self, now: float, source: Queue, e: Entry, reason: str) -> bool:
+        return self.publisher.dead_letter(now, source, e, reason, self.epoch)
 
     def delete_queue(self, now: float, q: Queue, reason: str, actor: str | None = None) -> int:
         return self.vhost.delete_queue(now, q, reason, actor)

@@ -199,6 +199,8 @@ class Channel:
             if consumer is not None:
                 consumer.unacked += 1
                 self.unacked_count += 1
+            elif queue.is_quorum:
+                queue.get_unacked += 1
             if self.ack_timeout.armed is None:
                 self.ack_timeout.arm(now)
         if consumer is not None:
@@ -270,6 +272,7 @@ class Channel:
         for q, entries in by_queue.items():
             if outcome is None:
                 q.unacked -= len(entries)
+                q.settled(entries)
             elif requeue:
                 q.requeue(now, entries, "rejected")
             else:
@@ -279,10 +282,12 @@ class Channel:
     def _ack_one(self, now: float, tag: int, e: Entry, multiple: bool = False) -> None:
         """Settle one acked delivery: ``_settle`` for a single ack, without the grouping."""
         c = e.consumer
+        q = e.queue
         if c is not None:  # self._free(e), inlined
             c.unacked -= 1
             self.unacked_count -= 1
-        q = e.queue
+        elif q.get_unacked:
+            q.get_unacked -= 1
         self.host.emit(new_record(Acked, (now, self.actor, self.id, c.tag if c else None, e.msg.id, e.copy,
                                           q.name, tag, multiple, False, _ACK)))
         q.unacked -= 1

@@ -139,7 +139,7 @@ class Publisher:
                 emit(Routed(now, msg.id, exchange, routing_key, tuple(targets), False))
             queues = self.topology.queues
             for name in targets:
-                if not queues[name].offer(now, msg, ttl_ms):
+                if not queues[name].offer(now, msg, ttl_ms, ch):
                     if refused is None:
                         refused = []
                     refused.append(name)
@@ -168,9 +168,10 @@ class Publisher:
             raise ChannelError(406, "partial tx completion")
         return outcomes
 
-    def dead_letter(self, now: float, source: Queue, e: Entry, reason: str, epoch: float) -> None:
-        """Republish a dead-lettered copy to the source queue's DLX (at most once, no confirm);
-        ``epoch`` dates the x-death record."""
+    def dead_letter(self, now: float, source: Queue, e: Entry, reason: str, epoch: float) -> bool:
+        """Republish a dead-lettered copy to the source queue's DLX (no confirm);
+        ``epoch`` dates the x-death record. True when some queue took it (an
+        at-least-once source holds it otherwise)."""
         s = source.settings
         dlx = s.dlx
         assert dlx is not None
@@ -178,7 +179,7 @@ class Publisher:
         topo = self.topology
         if dlx not in topo.exchanges:
             self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "no_exchange"))
-            return
+            return False
         targets = topo.route(dlx, msg.routing_keys, msg.properties.headers)
         targets, cycling = drop_cycles(reason, msg, targets)
         if cycling:
@@ -186,11 +187,13 @@ class Publisher:
         if not targets:
             if not cycling:
                 self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "no_route"))
-            return
+            return False
         if self.sink.routes:
             self.emit(Routed(now, msg.id, dlx, msg.routing_key, tuple(targets), True))
+        taken = False
         for name in targets:
-            topo.queues[name].offer(now, msg, None)
+            taken = topo.queues[name].offer(now, msg, None) or taken
+        return taken
 
 
 # ---------------------------------------------------------------- a publish's properties

@@ -51,8 +51,8 @@ class QueueHost(Protocol):
     def schedule(self, when: float, fn: Callable[[float], None],
                  alive: Callable[[], bool] | None = None) -> None: ...
 
-    def dead_letter(self, now: float, source: Queue, e: Entry, reason: str) -> None:
-        """Republish ``e`` to ``source``'s dead-letter exchange."""
+    def dead_letter(self, now: float, source: Queue, e: Entry, reason: str) -> bool:
+        """Republish ``e`` to ``source``'s dead-letter exchange; True when a queue took it."""
         ...
 
     def delete_queue(self, now: float, q: Queue, reason: str) -> int:
@@ -86,6 +86,13 @@ class Queue:
         self.next_seq = 0
         self.timeouts = QueueTimeouts(self, now)
         self.has_msg_ttl = self.settings.message_ttl is not None
+        #: quorum reject-publish: each publishing channel (an "enqueuer") and whether it is blocked
+        self.enqueuers: dict[Any, bool] = {}
+        #: quorum at-least-once: dead-lettered copies no queue took, held (count, bytes)
+        self.held = 0
+        self.held_bytes = 0
+        #: quorum: basic.get deliveries not yet settled (each counts as a consumer)
+        self.get_unacked = 0
 
     def __repr__(self) -> str:
         return f"Queue({self.name!r})"
@@ -102,7 +109,7 @@ class Queue:
         self.has_msg_ttl = self.has_msg_ttl or self.settings.message_ttl is not None
         self.timeouts.arm_expiry(now)
         self._enforce_limits(now)
-        self.expire_head(now)
+        self.expire_head(now)  # (which evaluates a quorum queue's enqueuers)
 
     @property
     def is_quorum(self) -> bool:
@@ -112,6 +119,12 @@ class Queue:
         """Ready messages (what queue.declare-ok and basic.get-ok report)."""
         return len(self.store)
 
+    def consumer_count(self) -> int:
+        """What queue.declare-ok reports: the consumers and, for a quorum queue, each
+        basic.get delivery not yet settled (RabbitMQ 3.10.8 registers one consumer per
+        basic.get without auto-ack; conformance case ``quorum_counts_with_unacked``)."""
+        return len(self.consumers) + self.get_unacked
+
     # ---------------------------------------------------------------- enqueue
     def would_overflow(self, size: int) -> bool:
         s = self.settings
@@ -119,8 +132,11 @@ class Queue:
             s.max_length_bytes is not None and self.ready_bytes + size > s.max_length_bytes
         )
 
-    def offer(self, now: float, msg: Message, ttl_ms: int | None) -> bool:
-        """Enqueue a routed copy; False when refused by reject-publish overflow."""
+    def offer(self, now: float, msg: Message, ttl_ms: int | None, enqueuer: Any = None) -> bool:
+        """Enqueue a routed copy; False when refused by reject-publish overflow.
+
+        ``enqueuer`` is the publishing channel (None: a dead-letter republish); a quorum
+        queue decides per channel (:meth:`_enqueuer_blocked`)."""
         host = self.host
         copy = host.next_copy_id()  # only offer() assigns copy ids
         size = msg.size
@@ -128,7 +144,8 @@ class Queue:
                                         _ENQUEUE)))
         s = self.settings
         limited = s.max_length is not None or s.max_length_bytes is not None
-        if limited and s.overflow != "drop-head" and self.would_overflow(size):
+        if limited and s.overflow != "drop-head" and (
+                self._enqueuer_blocked(enqueuer) if self.is_quorum else self.would_overflow(size)):
             probe = Entry(msg, copy, -1, now, None, 0)
             if s.overflow == "reject-publish-dlx" and s.dlx is not None:
                 self.dead_letter(now, probe, "maxlen")
@@ -154,9 +171,63 @@ class Queue:
         self.ready_bytes += size
         if limited:
             self._enforce_limits(now)
+            if self.enqueuers:
+                self._evaluate_limit()
         if self.has_msg_ttl:
             self.expire_head(now)
         return True
+
+    # ------------------------------------------------- quorum reject-publish
+    def _over_limit(self) -> bool:
+        """Quorum: more than the limit, counting the copies at-least-once holds."""
+        s = self.settings
+        return (s.max_length is not None and len(self.store) + self.held > s.max_length) or (
+            s.max_length_bytes is not None and self.ready_bytes + self.held_bytes > s.max_length_bytes)
+
+    def _below_soft_limit(self) -> bool:
+        """Quorum: at most 80% of each limit (``trunc(0.8 * limit)``)."""
+        s = self.settings
+        return (s.max_length is None or len(self.store) + self.held <= int(s.max_length * 0.8)) and (
+            s.max_length_bytes is None or self.ready_bytes + self.held_bytes <= int(s.max_length_bytes * 0.8))
+
+    def _enqueuer_blocked(self, enqueuer: Any) -> bool:
+        """Whether a quorum queue with reject-publish refuses this channel's publish.
+
+        RabbitMQ 3.10.8 does not check the limit before it appends a message. It keeps
+        the publishing channels (enqueuers): a channel's first publish to the queue
+        registers it, blocked only if the queue is already *over* its limit; every
+        change of the queue then blocks all of them once it is over the limit (ready
+        messages > ``x-max-length``, or ready bytes > ``x-max-length-bytes``; the copies
+        at-least-once holds count too) and unblocks all of them once it is back at 80%
+        of it. So a queue of limit 2 takes 3 messages; one of limit 10 that took 11
+        refuses again until it is down to 8; yet a *new* channel may publish as soon
+        as the queue is not over its limit (and so overshoot again), and a requeue
+        that takes the queue over its limit blocks at once. Unacknowledged messages do
+        not count. Conformance cases ``quorum_max_length_overshoot`` and
+        ``quorum_reject_publish_recovery``. (The broker tells the channel
+        asynchronously: a burst of publishes faster than that all get in. Not
+        modelled: amqpsim's channel learns at once.) A dead-letter republish
+        (``enqueuer`` None) is never refused, however far over the limit the queue
+        is (conformance case ``quorum_reject_publish_dead_letter_target``).
+        """
+        if enqueuer is None:
+            return False
+        blocked = self.enqueuers.get(enqueuer)
+        if blocked is None:
+            blocked = self.enqueuers[enqueuer] = self._over_limit()
+        return blocked
+
+    def _evaluate_limit(self) -> None:
+        """After a change of a quorum queue with enqueuers: block or unblock them all."""
+        if self._over_limit():
+            blocked = True
+        elif self._below_soft_limit():
+            blocked = False
+        else:
+            return
+        enqueuers = self.enqueuers
+        for k in enqueuers:
+            enqueuers[k] = blocked
 
     def _enforce_limits(self, now: float) -> None:
         """drop-head: remove (or dead-letter) from the head until within the limits.
@@ -194,6 +265,8 @@ class Queue:
             self.expire(now, head)
         if head is not None and head.expires_at is not None:
             self.timeouts.arm_ttl(head.expires_at)
+        if self.enqueuers:
+            self._evaluate_limit()
 
     def expire(self, now: float, e: Entry) -> None:
         if self.settings.dlx is not None:
@@ -202,10 +275,20 @@ class Queue:
             self.host.emit(Expired(now, e.msg.id, e.copy, self.name))
 
     def dead_letter(self, now: float, e: Entry, reason: str) -> None:
+        """Republish ``e`` to the dead-letter exchange.
+
+        A quorum queue with ``x-dead-letter-strategy: at-least-once`` (and reject-publish,
+        else it is at-most-once) *holds* a copy no queue took (no such exchange, no
+        binding): it is no longer ready (neither counted nor purged) but counts toward
+        the length limits (conformance case ``quorum_dead_letter_strategy``). RabbitMQ
+        retries it later (not within seconds); amqpsim holds it until the queue goes.
+        """
         dlx = self.settings.dlx
         assert dlx is not None
         self.host.emit(DeadLettered(now, e.msg.id, e.copy, self.name, dlx, reason))
-        self.host.dead_letter(now, self, e, reason)
+        if not self.host.dead_letter(now, self, e, reason) and self.settings.at_least_once:
+            self.held += 1
+            self.held_bytes += e.msg.size
 
     def drop_transient(self, now: float) -> None:
         """A restart of a durable classic queue: transient messages are lost."""
@@ -226,6 +309,8 @@ class Queue:
         self.deleted = True
         entries = self.store.clear()
         self.ready_bytes = 0
+        self.held = self.held_bytes = 0
+        self.enqueuers.clear()
         emit = self.host.emit
         for e in entries:
             if lost:
@@ -276,12 +361,17 @@ class Queue:
             consumers.rotate(c)
         if self.has_msg_ttl:
             self.expire_head(now)
+        elif self.enqueuers:
+            self._evaluate_limit()
 
     def get(self, now: float) -> Entry | None:
         """basic.get: the head; expired messages at the new head go before the count is read."""
         self.touch(now)
         if not self.has_msg_ttl:
-            return self._pop() if self.store else None
+            e = self._pop() if self.store else None
+            if self.enqueuers:
+                self._evaluate_limit()
+            return e
         self.expire_head(now)
         if not self.store:
             return None
@@ -298,6 +388,7 @@ class Queue:
         delivery attempt; past ``x-delivery-limit`` the copy is dead-lettered.
         """
         self.unacked -= len(entries)
+        self.settled(entries)
         if self.deleted:
             for e in entries:
                 self.host.emit(Discarded(now, e.msg.id, e.copy, self.name, "queue_deleted"))
@@ -322,12 +413,15 @@ class Queue:
         self._enforce_limits(now)
         if self.has_msg_ttl:
             self.expire_head(now)
+        elif self.enqueuers:
+            self._evaluate_limit()
         if dispatch:
             self.dispatch(now)
 
     def reject(self, now: float, entries: list[Entry]) -> None:
         """basic.reject / basic.nack with requeue=false: dead-letter (reason rejected) or discard."""
         self.unacked -= len(entries)
+        self.settled(entries)
         dlx = None if self.deleted else self.settings.dlx
         for e in entries:
             if dlx is not None:
@@ -335,6 +429,13 @@ class Queue:
             else:
                 self.host.emit(Discarded(now, e.msg.id, e.copy, self.name,
                                            "queue_deleted" if self.deleted else "rejected"))
+        if self.enqueuers:
+            self._evaluate_limit()
+
+    def settled(self, entries: list[Entry]) -> None:
+        """Unacknowledged copies of this queue were settled: basic.get ones stop counting as consumers."""
+        if self.get_unacked:
+            self.get_unacked -= sum(1 for e in entries if e.consumer is None)
 
     def _delivery_limit(self, now: float, e: Entry) -> None:
         if self.settings.dlx is not None:
@@ -347,6 +448,8 @@ class Queue:
         self.ready_bytes = 0
         for e in gone:
             self.host.emit(Discarded(now, e.msg.id, e.copy, self.name, "purge"))
+        if self.enqueuers:
+            self._evaluate_limit()
         return len(gone)
 
     # ---------------------------------------------------------------- timers

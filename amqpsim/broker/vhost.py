@@ -190,7 +190,7 @@ class VHost:
             q = self.queue(ch, queue, "queue.declare")
             q.touch(now)
             ch.last_queue = q.name
-            return q.name, q.message_count(), len(q.consumers)
+            return q.name, q.message_count(), q.consumer_count()
         arguments = dict(arguments or {})
         durable = durable and not exclusive
         qtype = queue_type(arguments)
@@ -223,7 +223,7 @@ class VHost:
             self.emit(QueueDeclared(now, ch.actor, queue, qtype, durable, exclusive, auto_delete))
             q.touch(now)
         ch.last_queue = queue
-        return queue, q.message_count(), len(q.consumers)
+        return queue, q.message_count(), q.consumer_count()
 
     def queue_purge(self, now: float, ch: Channel, queue: str) -> int:
         q = self.queue(ch, queue, "queue.purge")

@@ -1059,6 +1059,230 @@ def case_max_length_bytes(pika, params, ns):
                 "exact": get_bodies(ch, exact)}
 
 
+# --------------------------------------------------------------------------- quorum queues' limits
+
+
+QQ = {"x-queue-type": "quorum"}
+
+
+def _confirmed(env, conn, q, bodies_):
+    """Publish each body to ``q`` on a confirm-mode channel, one at a time: 'ack' or the error."""
+    c = conn.channel()
+    c.confirm_delivery()
+    out = [env.catch(env.pub, c, "", q, b) for b in bodies_]
+    c.close()
+    return ["ack" if o == "ok" else o.get("error") for o in out]
+
+
+@case
+def case_quorum_max_length_overshoot(pika, params, ns):
+    """A quorum queue with reject-publish accepts one message *over* its limit.
+
+    RabbitMQ 3.10.8 appends every publish it accepts and only then finds the queue over
+    its limit (ready > x-max-length or ready bytes > x-max-length-bytes); from then on it
+    refuses publishes (nacks them; unconfirmed ones are dropped) until the queue is
+    back at 80% of the limit. Unacknowledged messages do not count.
+    """
+    rp = {**QQ, "x-overflow": "reject-publish"}
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        out = {}
+        q = env.queue(ch, "count", durable=True, arguments={**rp, "x-max-length": 2})
+        out["count"] = _confirmed(env, conn, q, ["m1", "m2", "m3", "m4", "m5"])
+        settle(conn)
+        out["count_stat"] = counts(ch, q)
+        out["count_get"] = get_bodies(ch, q)
+        q = env.queue(ch, "bytes", durable=True, arguments={**rp, "x-max-length-bytes": 10})
+        out["bytes"] = _confirmed(env, conn, q, ["12345", "6789", "abc", "d", ""])
+        out["bytes_get"] = get_bodies(ch, q)
+        q = env.queue(ch, "zero", durable=True, arguments={**rp, "x-max-length": 0})
+        out["zero"] = _confirmed(env, conn, q, ["m1", "m2"])
+        out["zero_get"] = get_bodies(ch, q)
+        q = env.queue(ch, "plain", durable=True, arguments={**rp, "x-max-length": 2})
+        for b in ("m1", "m2", "m3", "m4", "m5"):  # no confirms: the refused ones vanish
+            env.pub(ch, "", q, b)
+            conn.sleep(0.1)
+        out["unconfirmed_get"] = get_bodies(ch, q)
+        q = env.queue(ch, "unacked", durable=True, arguments={**rp, "x-max-length": 2})
+        _confirmed(env, conn, q, ["m1", "m2"])
+        cg = conn.channel()
+        cg.basic_get(q, auto_ack=False)
+        cg.basic_get(q, auto_ack=False)
+        settle(conn)
+        out["with_two_unacked"] = _confirmed(env, conn, q, ["n1", "n2", "n3", "n4"])
+        out["with_two_unacked_stat"] = counts(ch, q)
+        return out
+
+
+@case
+def case_quorum_reject_publish_recovery(pika, params, ns):
+    """After an overshoot a quorum queue takes publishes again only at 80% of its limit
+    (``trunc(0.8 * x-max-length)``), however the ready count got there; over the limit
+    again (a requeue) it refuses at once."""
+    rp = {**QQ, "x-overflow": "reject-publish"}
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        out = {}
+        q = env.queue(ch, "ten", durable=True, arguments={**rp, "x-max-length": 10})
+        out["fill"] = _confirmed(env, conn, q, [f"m{i}" for i in range(12)])
+        steps = []
+        for i in range(4):
+            ch.basic_get(q, auto_ack=True)
+            settle(conn)
+            steps.append([counts(ch, q)["messages"], *_confirmed(env, conn, q, [f"x{i}"])])
+        out["get_one_then_publish"] = steps
+        q = env.queue(ch, "five", durable=True, arguments={**rp, "x-max-length": 5})
+        out["fill_five"] = _confirmed(env, conn, q, [f"m{i}" for i in range(7)])
+        cg = conn.channel()
+        t = [cg.basic_get(q, auto_ack=False)[0].delivery_tag for _ in range(3)]
+        settle(conn)
+        out["three_unacked"] = [counts(ch, q)["messages"], *_confirmed(env, conn, q, ["u"])]
+        cg.basic_nack(t[-1], multiple=True, requeue=True)
+        settle(conn)
+        out["requeued"] = [counts(ch, q)["messages"], *_confirmed(env, conn, q, ["r"])]
+        ch.queue_purge(q)
+        settle(conn)
+        out["purged"] = _confirmed(env, conn, q, ["p1", "p2"])
+        return out
+
+
+@case
+def case_quorum_drop_head(pika, params, ns):
+    """drop-head (the default) is exact on a quorum queue, as on a classic one;
+    reject-publish-dlx is accepted and acts as drop-head."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        out = {}
+        for label, extra in (("default", {}), ("drop_head", {"x-overflow": "drop-head"}),
+                             ("reject_publish_dlx", {"x-overflow": "reject-publish-dlx"}),
+                             ("bytes", {"x-max-length-bytes": 4})):
+            args = {**QQ, "x-max-length": 2, **extra}
+            q = env.queue(ch, label, durable=True, arguments=args)
+            out[label] = _confirmed(env, conn, q, ["m1", "m2", "m3", "m4", "m5"])
+            settle(conn)
+            out[f"{label}_get"] = get_bodies(ch, q)
+        return out
+
+
+@case
+def case_quorum_reject_publish_dead_letter_target(pika, params, ns):
+    """Dead-lettered copies sent to a full quorum queue with reject-publish."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        target = env.queue(ch, "target", durable=True, arguments={
+            **QQ, "x-max-length": 2, "x-overflow": "reject-publish"})
+        src = env.queue(ch, "src", arguments={"x-dead-letter-exchange": "",
+                                              "x-dead-letter-routing-key": target})
+        _fill(env, ch, src, ["m1", "m2", "m3", "m4", "m5"])
+        settle(conn)
+        steps = []
+        for _ in range(5):
+            method = ch.basic_get(src, auto_ack=False)[0]
+            ch.basic_reject(method.delivery_tag, requeue=False)
+            conn.sleep(0.1)
+            steps.append(counts(ch, target)["messages"])
+        out = {"target_counts": steps}
+        ch.basic_get(target, auto_ack=True)
+        settle(conn)
+        out["publish_at_limit"] = _confirmed(env, conn, target, ["p1", "p2"])
+        out["get"] = get_bodies(ch, target)
+        return out
+
+
+@case
+def case_quorum_dead_letter_strategy(pika, params, ns):
+    """x-dead-letter-strategy at-least-once (RabbitMQ 3.10).
+
+    With x-overflow reject-publish and a dead-letter exchange, a dead-lettered message
+    that cannot be routed (no exchange, no binding) stays with the source queue: not
+    ready (neither counted nor purged) but counted toward its length limit. Any other
+    overflow, or no exchange, and it acts as at-most-once (declare accepts it). A
+    routed one arrives exactly as with at-most-once.
+    """
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        dlx = env.exchange(ch, "dlx", "fanout")
+        dlq = env.bound_queue(ch, "dlq", dlx)
+        empty = env.exchange(ch, "empty", "fanout")
+        missing = env.name("missing")
+        alo = {**QQ, "x-dead-letter-strategy": "at-least-once"}
+        amo = {**QQ, "x-dead-letter-strategy": "at-most-once"}
+        rp = {"x-overflow": "reject-publish"}
+
+        def reject_all(q):
+            c = conn.channel()
+            while True:
+                method = c.basic_get(q, auto_ack=False)[0]
+                if method is None:
+                    break
+                c.basic_reject(method.delivery_tag, requeue=False)
+            conn.sleep(0.2)
+            c.close()
+
+        out = {}
+        for label, args in (("at_least_once", {**alo, **rp}), ("at_most_once", {**amo, **rp}),
+                            ("at_least_once_drop_head", alo)):
+            q = env.queue(ch, label, durable=True, arguments={**args, "x-dead-letter-exchange": dlx})
+            env.pub(ch, "", q, "m1", headers={"h": 1})
+            settle(conn)
+            reject_all(q)
+            out[label] = {"stat": counts(ch, q),
+                          "dlq": get_all(ch, dlq, "body", "exchange", "routing_key", "headers")}
+        q = env.queue(ch, "ttl", durable=True, arguments={**alo, **rp, "x-message-ttl": 50,
+                                                          "x-dead-letter-exchange": dlx})
+        env.pub(ch, "", q, "t1")
+        conn.sleep(0.4)
+        out["expired"] = {"stat": counts(ch, q), "dlq": get_all(ch, dlq, "body", "headers")}
+        for label, args in (("held_missing_exchange", {**alo, **rp, "x-dead-letter-exchange": missing}),
+                            ("held_unroutable", {**alo, **rp, "x-dead-letter-exchange": empty}),
+                            ("dropped_at_most_once", {**amo, **rp, "x-dead-letter-exchange": missing}),
+                            ("dropped_drop_head", {**alo, "x-dead-letter-exchange": missing}),
+                            ("dropped_no_exchange", {**alo, **rp})):
+            q = env.queue(ch, label, durable=True, arguments={**args, "x-max-length": 2})
+            _confirmed(env, conn, q, ["m1", "m2"])
+            settle(conn)
+            reject_all(q)
+            row = {"publish": _confirmed(env, conn, q, ["m3", "m4", "m5"])}
+            settle(conn)
+            row["stat"] = counts(ch, q)
+            if label == "held_missing_exchange":
+                row["purged"] = ch.queue_purge(q).method.message_count
+                row["after_purge"] = _confirmed(env, conn, q, ["m6"])
+                row["deleted"] = ch.queue_delete(q).method.message_count
+            out[label] = row
+        return out
+
+
+@case
+def case_quorum_counts_with_unacked(pika, params, ns):
+    """queue.declare-ok and basic.get-ok count ready messages only, quorum as classic."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        out = {}
+        for label, durable, args in (("classic", False, {}), ("quorum", True, QQ)):
+            q = env.queue(ch, label, durable=durable, arguments=args)
+            _fill(env, ch, q, ["m1", "m2", "m3", "m4"])
+            settle(conn)
+            cg = conn.channel()
+            got = [cg.basic_get(q, auto_ack=False)[0] for _ in range(2)]
+            settle(conn)
+            row = {"get_ok": [m.message_count for m in got], "stat": counts(ch, q)}
+            cc = conn.channel()
+            cc.basic_qos(prefetch_count=1)
+            _tag, delivered = consume(cc, q)
+            conn.sleep(0.1)
+            row["with_consumer"] = counts(ch, q)
+            cg.basic_nack(got[-1].delivery_tag, multiple=True, requeue=True)
+            settle(conn)
+            row["after_requeue"] = counts(ch, q)
+            cc.close()
+            settle(conn)
+            row["after_cancel"] = counts(ch, q)
+            row["purged"] = ch.queue_purge(q).method.message_count
+            out[label] = row
+        return out
+
+
 # =========================================================================== dead-lettering
 
 
@@ -1355,6 +1579,40 @@ def case_quorum_argument_refusals(pika, params, ns):
             stream_non_durable=lambda c: c.queue_declare(env.name("sn"), arguments=sq),
             stream_exclusive=lambda c: c.queue_declare(env.name("se"), durable=True,
                                                        exclusive=True, arguments=sq),
+        ))
+        return out
+
+
+@case
+def case_quorum_argument_refusals_more(pika, params, ns):
+    """More quorum queue arguments: stream-only ones refused, value checks, dead-letter strategy."""
+    qq = {"x-queue-type": "quorum"}
+    with Env(pika, params, ns) as env:
+        conn = env.connect()
+        out = _declares(
+            env, conn, durable=True,
+            initial_cluster_size={**qq, "x-initial-cluster-size": 3},
+            segment_size={**qq, "x-stream-max-segment-size-bytes": 100},
+            in_memory_bytes_negative={**qq, "x-max-in-memory-bytes": -1},
+            in_memory_bytes_string={**qq, "x-max-in-memory-bytes": "a"},
+            delivery_limit_negative={**qq, "x-delivery-limit": -1},
+            max_length_bytes_negative={**qq, "x-max-length-bytes": -1},
+            overflow_unknown={**qq, "x-overflow": "drop-tail"},
+            strategy_without_dlx={**qq, "x-dead-letter-strategy": "at-least-once"},
+            strategy_drop_head={**qq, "x-dead-letter-strategy": "at-least-once",
+                                "x-overflow": "drop-head", "x-dead-letter-exchange": ""},
+            strategy_capitalised={**qq, "x-dead-letter-strategy": "At-least-once"},
+            cancel_on_failover={**qq, "x-cancel-on-ha-failover": True},
+            ha_policy={**qq, "x-ha-policy": "all"},
+            expires_zero={**qq, "x-expires": 0},
+            ttl_string={**qq, "x-message-ttl": "5"},
+            sac_int={**qq, "x-single-active-consumer": 1},
+        )
+        out.update(_declares(
+            env, conn,
+            classic_dead_letter_strategy={"x-dead-letter-strategy": "at-least-once"},
+            classic_in_memory_bytes={"x-max-in-memory-bytes": 5},
+            classic_initial_cluster_size={"x-initial-cluster-size": 3},
         ))
         return out
 
