@@ -192,10 +192,14 @@ class Publisher:
             return
         targets = topo.route(dlx, msg.routing_keys, msg.properties.headers)
         targets, cycling = drop_cycles(reason, msg, targets)
+        replies = self.replies
+        # a dead-letter republish to the default exchange reaches a reply consumer too (3.10.8)
+        replied = not dlx and replies is not None and bool(replies.by_name) and \
+            replies.deliver(now, msg, self.sink.routes)
         if cycling:
             self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "cycle"))
         if not targets:
-            if not cycling:
+            if not cycling and not replied:
                 self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "no_route"))
             return
         if self.sink.routes:

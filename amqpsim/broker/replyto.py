@@ -24,7 +24,10 @@ What the real broker answers (checked on 3.10.8; conformance cases ``direct_repl
   mode acked. A reply to a name whose consumer is gone (cancelled, channel or connection
   closed) or that never existed is simply unroutable: dropped silently, or returned
   312 NO_ROUTE if mandatory; the publishing channel stays open. Through any other
-  exchange the name is an ordinary routing key (nothing is delivered).
+  exchange the name is an ordinary routing key (nothing is delivered). The name works
+  as a CC key too (the delivery keeps the publish's routing key), and as the
+  dead-letter routing key of a queue whose dead-letter exchange is "" (the reply
+  carries its x-death headers).
 - queue.declare of ``amq.rabbitmq.reply-to`` (passive or not, whatever the flags):
   declare-ok with 0 messages and 1 consumer, from any channel. A passive declare of
   a live opaque name: the same (its name, 0, 1) from another channel; from the channel

@@ -103,3 +103,19 @@ def test_misuse(w: World) -> None:
     assert w.queue_declare(name, passive=True, ch=other) == (name, 0, 1)
     refused(w, 541, "queue_declare", name, passive=True)  # from its own channel: 3.10.8 crashes
     assert [e.queue for e in events(w.broker, ConsumerStarted)] == [RT, RT]
+
+
+def test_dead_letter_to_the_default_exchange_reaches_a_reply_consumer(w: World) -> None:
+    w.declare("requests")
+    client = w.channel(w.connect())
+    w.basic_consume(RT, consumer_tag="rpc", no_ack=True, ch=client)
+    name = request(w, client)
+    w.declare("dead", arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name})
+    w.pub("dead", "d")
+    d = w.get("dead")
+    assert d is not None
+    w.basic_reject(d.delivery_tag, requeue=False)
+    [r] = delivered(client)
+    assert r.body == b"d" and r.properties.headers["x-death"][0]["reason"] == "rejected"
+    ledger = Ledger(w.broker.recorder.events)
+    assert ledger.conservation and ledger.violations == 0

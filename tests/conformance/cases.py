@@ -2456,3 +2456,26 @@ def case_direct_reply_to_consumer_gone(pika, params, ns):
 def declared(ch, queue):
     ok = ch.queue_declare(queue, passive=True).method
     return {"queue": ok.queue, "messages": ok.message_count, "consumers": ok.consumer_count}
+
+
+@case
+def case_direct_reply_to_by_cc_and_dead_letter(pika, params, ns):
+    """The opaque name works as a CC key and as a dead-letter routing key to the default exchange."""
+    with Env(pika, params, ns) as env:
+        cconn, cch = env.open()
+        _tag, replies = consume(cch, REPLY_TO, auto_ack=True, consumer_tag="rpc-client")
+        requests = env.queue(cch, "requests")
+        env.pub(cch, "", requests, "req", reply_to=REPLY_TO)
+        settle(cconn)
+        sconn, sch = env.open()
+        name = sch.basic_get(requests, auto_ack=True)[1].reply_to
+        dead = env.queue(sch, "dead", arguments={"x-dead-letter-exchange": "",
+                                                 "x-dead-letter-routing-key": name})
+        env.pub(sch, "", dead, "dead-lettered")
+        settle(sconn)
+        method = sch.basic_get(dead)[0]
+        sch.basic_reject(method.delivery_tag, requeue=False)
+        env.pub(sch, "", ns + "nowhere", "by-cc", headers={"CC": [name]})
+        sconn.sleep(0.1)
+        cconn.sleep(0.1)
+        return opaque({"replies": describe_all(replies)})
