@@ -12,6 +12,8 @@ Where things are (each object owns its state; see its docstring):
   of :mod:`.arg_checks`; :mod:`.policy_rules`: what ``set_policy`` refuses.
 - :mod:`.publishing`: basic.publish, tx.commit's publishes, dead-letter republishing
   (:mod:`.property_checks`: user_id, CC/BCC; :mod:`.deadletter`: x-death and cycles).
+- :mod:`.replyto`: direct reply-to, the pseudo-queue ``amq.rabbitmq.reply-to`` (its
+  consumers, the request's rewritten ``reply_to``, replies delivered straight to them).
 - :mod:`.queue`: a queue (:mod:`.store`: its ready copies; :mod:`.args`: its settings).
 - :mod:`.connection`, :mod:`.channel`, :mod:`.consumer`: a client's connection, its
   channels (delivery tags, unacked, prefetch, settlement) and consumers.

@@ -40,6 +40,7 @@ from .message import Delivery, Entry, Properties
 from .policy_rules import policy_error
 from .publishing import Publisher, PublishOutcome
 from .queue import Queue
+from .replyto import REPLY_QUEUE, DirectReplyTo
 from .timers import Timers
 from .topology import Exchange
 from .vhost import VHost
@@ -103,6 +104,8 @@ class Broker:
         self.alarm_reason = "low on memory"
         self.vhost = VHost(self, self.token, strict_types=not version.startswith("3."))
         self.publisher = Publisher(self.vhost.topology, self.recorder, self.command_failed)
+        #: direct reply-to (``amq.rabbitmq.reply-to``): the reply consumers by opaque name
+        self.replies = self.publisher.replies = DirectReplyTo(self)
         # the command of every message goes straight to the publisher (see basic_publish)
         self.basic_publish = self.publisher.publish  # type: ignore[method-assign]
 
@@ -224,6 +227,8 @@ class Broker:
                       durable: bool = False, exclusive: bool = False, auto_delete: bool = False,
                       arguments: dict | None = None) -> tuple[str, int, int]:
         """Returns (queue name, ready message count, consumer count)."""
+        if queue.startswith(REPLY_QUEUE) and (ok := self.replies.declare(ch, queue, passive)) is not None:
+            return ok
         return self.vhost.queue_declare(now, ch, queue, passive, durable, exclusive, auto_delete, arguments)
 
     @command("queue.bind")
@@ -257,11 +262,15 @@ class Broker:
     @command("basic.consume")
     def basic_consume(self, now: float, ch: Channel, queue: str, consumer_tag: str = "",
                       no_ack: bool = False, exclusive: bool = False, arguments: dict | None = None) -> str:
+        if queue == REPLY_QUEUE:
+            return self.replies.consume(now, ch, consumer_tag, no_ack)
         q = self.vhost.queue(ch, queue, "basic.consume")
         return ch.consumers.start(now, q, consumer_tag, no_ack, exclusive, arguments)
 
     @command("basic.cancel")
     def basic_cancel(self, now: float, ch: Channel, consumer_tag: str) -> None:
+        if ch.reply_consumer is not None and self.replies.cancel(now, ch, consumer_tag):
+            return
         ch.consumers.cancel(now, consumer_tag)
 
     def basic_publish(self, now: float, ch: Channel, exchange: str, routing_key: str,

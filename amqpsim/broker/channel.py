@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..trace.events import (
     Acked,
     ChannelClosed,
+    ConsumerCancelled,
     Delivered,
     EventKind,
     QosSet,
@@ -29,6 +30,7 @@ from .timeouts import AckTimeout
 if TYPE_CHECKING:
     from .connection import Connection
     from .queue import Queue
+    from .replyto import ReplyConsumer
 
 __all__ = ["Channel", "ChannelHost"]
 
@@ -78,6 +80,8 @@ class Channel:
         self.unacked: dict[int, Entry] = {}
         self.unacked_count = 0  # manual-ack deliveries to consumers (for global prefetch)
         self.consumers = ChannelConsumers(self)
+        #: its consumer of ``amq.rabbitmq.reply-to`` (:mod:`.replyto`), if any
+        self.reply_consumer: ReplyConsumer | None = None
         self.prefetch_count = 0  # for consumers created after basic.qos(global=False)
         self.global_prefetch = 0
         self.confirm_mode = False
@@ -349,6 +353,9 @@ class Channel:
         self.is_open = False
         self.connection.forget(self)
         queues = self.consumers.close(now)
+        if (rc := self.reply_consumer) is not None:
+            self.reply_consumer = None
+            self.host.emit(ConsumerCancelled(now, self.actor, self.id, "amq.rabbitmq.reply-to", rc.tag, "channel"))
         self.requeue_all(now, "channel_closed", dispatch=False)
         for q in queues:
             if not q.deleted:

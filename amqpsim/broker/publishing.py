@@ -30,6 +30,7 @@ from .errors import AMQPError, ChannelError, ConnectionError_, not_found_exchang
 from .message import EMPTY_PROPERTIES, Entry, Message, Properties
 from .message import Returned as BasicReturn
 from .property_checks import check_user_id, sender_selected
+from .replyto import REPLY_QUEUE, DirectReplyTo
 
 #: the kind of a per-message record, read once (an enum member costs ~0.14 us a lookup)
 _PUBLISH = EventKind.PUBLISH
@@ -83,6 +84,8 @@ class Publisher:
         self.emit = sink.emit
         self.failed = failed
         self.msg_ids = 0
+        #: direct reply-to (the broker sets it): requests' reply_to rewritten, replies delivered
+        self.replies: DirectReplyTo | None = None
 
     def publish(self, now: float, ch: Channel, exchange: str, routing_key: str, body: bytes | str = b"",
                 properties: Properties | None = None, mandatory: bool = False, immediate: bool = False,
@@ -98,6 +101,8 @@ class Publisher:
             if x.internal:
                 raise ChannelError(403, f"cannot publish to internal {x_res(exchange)}")
             props = properties if properties is not None else EMPTY_PROPERTIES
+            if props.reply_to == REPLY_QUEUE:  # a direct reply-to request: the channel's opaque name
+                props = props.copy(reply_to=DirectReplyTo.request_reply_to(ch))
             if props.user_id is not None:
                 check_user_id(props, ch.connection.user)
             ttl_ms = None if props.expiration is None else check_expiration(props.expiration)
@@ -128,8 +133,14 @@ class Publisher:
         targets = self.topology.route(exchange, msg.routing_keys, msg.properties.headers)
         refused: list[str] | None = None
         returned = False
+        replies = self.replies
+        if not exchange and replies is not None and replies.by_name:
+            replied = replies.deliver(now, msg, self.sink.routes)  # a side effect of the routing
+        else:
+            replied = False
         if not targets:
-            emit(Unroutable(now, ch.actor, msg.id, exchange, routing_key, False, "no_route"))
+            if not replied:
+                emit(Unroutable(now, ch.actor, msg.id, exchange, routing_key, False, "no_route"))
             if mandatory:
                 returned = True
                 emit(Returned(now, ch.actor, ch.id, msg.id, exchange, routing_key, 312))
@@ -182,10 +193,14 @@ class Publisher:
             return False
         targets = topo.route(dlx, msg.routing_keys, msg.properties.headers)
         targets, cycling = drop_cycles(reason, msg, targets)
+        replies = self.replies
+        # a dead-letter republish to the default exchange reaches a reply consumer too (3.10.8)
+        replied = not dlx and replies is not None and bool(replies.by_name) and \
+            replies.deliver(now, msg, self.sink.routes)
         if cycling:
             self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "cycle"))
         if not targets:
-            if not cycling:
+            if not cycling and not replied:
                 self.emit(Unroutable(now, None, msg.id, dlx, msg.routing_key, True, "no_route"))
             return False
         if self.sink.routes:

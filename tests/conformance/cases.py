@@ -2540,3 +2540,200 @@ def case_user_id_checked(pika, params, ns):
         )
         out["get"] = get_all(ch, q, "body", "user_id")
         return out
+
+
+# =========================================================================== direct reply-to
+
+REPLY_TO = "amq.rabbitmq.reply-to"
+_OPAQUE = re.compile(r"amq\.rabbitmq\.reply-to\.[^\s']+")
+
+
+def opaque(value: Any) -> Any:
+    """``amq.rabbitmq.reply-to.<opaque>`` (a broker-made name) with ``<opaque>`` literally."""
+    if isinstance(value, str):
+        return _OPAQUE.sub("amq.rabbitmq.reply-to.<opaque>", value)
+    if isinstance(value, dict):
+        return {k: opaque(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [opaque(v) for v in value]
+    return value
+
+
+@case
+def case_direct_reply_to_round_trip(pika, params, ns):
+    """A request with reply_to=amq.rabbitmq.reply-to gets the channel's opaque name; replies
+    to it through the default exchange are delivered to the requesting channel (its next
+    delivery tag, not taken: 3.10.8 does not advance it), a mandatory one is also returned (312: it reached no queue), one through
+    another exchange is not delivered; a reply channel may reply to itself."""
+    with Env(pika, params, ns) as env:
+        cconn, cch = env.open()
+        tag, replies = consume(cch, REPLY_TO, auto_ack=True, consumer_tag="rpc-client")
+        requests = env.queue(cch, "requests")
+        env.pub(cch, "", requests, "req", reply_to=REPLY_TO, correlation_id="c1")
+        settle(cconn)
+        sconn, sch = env.open()
+        method, props, body = sch.basic_get(requests, auto_ack=True)
+        request = describe(method, props, body, "body", "reply_to", "correlation_id")
+        name = props.reply_to
+        returns: list = []
+        sch.add_on_return_callback(lambda _c, m, p, b: returns.append((m, p, b)))
+        env.pub(sch, "", name, "reply", correlation_id="c1")
+        env.pub(sch, "", name, "reply-mandatory", mandatory=True, correlation_id="c1", reply_to="x")
+        env.pub(sch, "amq.direct", name, "reply-via-amq.direct", correlation_id="c1")
+        sconn.sleep(0.1)
+        cconn.sleep(0.1)
+        cch.basic_get(requests, auto_ack=True)  # (empty: no delivery tag)
+        env.pub(cch, "", name, "to-myself")
+        cconn.sleep(0.1)
+        env.pub(cch, "", requests, "after-replies")
+        settle(cconn)
+        after = describe(*cch.basic_get(requests), "body", "delivery_tag")
+        env.pub(cch, "", name, "after-a-get")
+        cconn.sleep(0.1)
+        sconn.sleep(0.05)
+        return opaque({"tag": tag, "request": request, "get_after_replies": after, "name_starts": name.startswith(REPLY_TO + "."),
+                       "replies": describe_all(replies), "returns": describe_all(returns),
+                       "server_open": sch.is_open, "client_open": cch.is_open})
+
+
+@case
+def case_direct_reply_to_confirmed_reply(pika, params, ns):
+    """In confirm mode a reply is acked; a mandatory reply is returned (UnroutableError) yet delivered."""
+    with Env(pika, params, ns) as env:
+        cconn, cch = env.open()
+        _tag, replies = consume(cch, REPLY_TO, auto_ack=True, consumer_tag="rpc-client")
+        requests = env.queue(cch, "requests")
+        env.pub(cch, "", requests, "req", reply_to=REPLY_TO)
+        settle(cconn)
+        sconn, sch = env.open()
+        name = sch.basic_get(requests, auto_ack=True)[1].reply_to
+        sch.confirm_delivery()
+        out = {"plain": env.catch(env.pub, sch, "", name, "r1"),
+               "mandatory": env.catch(env.pub, sch, "", name, "r2", mandatory=True)}
+        cconn.sleep(0.1)
+        out["replies"] = describe_all(replies, "body", "delivery_tag", "routing_key")
+        return opaque(out)
+
+
+@case
+def case_direct_reply_to_misuse(pika, params, ns):
+    """Consuming with manual ack, twice, publishing a request without consuming, basic.get,
+    queue.declare of the pseudo-queue (passive or not, with or without a reply consumer)."""
+    with Env(pika, params, ns) as env:
+        conn = env.connect()
+        requests = env.queue(conn.channel(), "requests")
+
+        def twice(ch):
+            ch.basic_consume(REPLY_TO, lambda *a: None, auto_ack=True, consumer_tag="a")
+            return ch.basic_consume(REPLY_TO, lambda *a: None, auto_ack=True, consumer_tag="b")
+
+        def declared(ch, **kwargs):
+            ok = ch.queue_declare(REPLY_TO, **kwargs).method
+            return {"queue": ok.queue, "messages": ok.message_count, "consumers": ok.consumer_count}
+
+        def consuming_then_declared(ch):
+            ch.basic_consume(REPLY_TO, lambda *a: None, auto_ack=True, consumer_tag="c")
+            return declared(ch, passive=True)
+
+        def cancelled_then_request(ch):
+            ch.basic_consume(REPLY_TO, lambda *a: None, auto_ack=True, consumer_tag="d")
+            ch.basic_cancel("d")
+            env.pub_sync(ch, "", requests, "req", reply_to=REPLY_TO)
+
+        def reconsumed(ch):
+            ch.basic_consume(REPLY_TO, lambda *a: None, auto_ack=True, consumer_tag="e")
+            ch.basic_cancel("e")
+            return ch.basic_consume(REPLY_TO, lambda *a: None, auto_ack=True, consumer_tag="e")
+
+        return env.each(
+            conn,
+            manual_ack=lambda ch: ch.basic_consume(REPLY_TO, lambda *a: None, auto_ack=False),
+            twice=twice,
+            request_without_consumer=lambda ch: env.pub_sync(ch, "", requests, "req", reply_to=REPLY_TO),
+            cancelled_then_request=cancelled_then_request,
+            reconsumed=reconsumed,
+            get=lambda ch: ch.basic_get(REPLY_TO, auto_ack=True),
+            get_manual=lambda ch: ch.basic_get(REPLY_TO),
+            passive=lambda ch: declared(ch, passive=True),
+            declare=lambda ch: declared(ch, durable=True, exclusive=True),
+            consuming_then_declared=consuming_then_declared,
+            publish_to_pseudo_queue=lambda ch: env.pub_sync(ch, "", REPLY_TO, "x"),
+        )
+
+
+@case
+def case_direct_reply_to_consumer_gone(pika, params, ns):
+    """Replies to a name whose consumer was cancelled, whose channel or connection closed, or
+    that was never made: dropped, or returned 312 if mandatory; the replier's channel stays
+    open. A passive declare of a dead name is a 404, of a live one a 541 (3.10.8 crashes)."""
+    with Env(pika, params, ns) as env:
+        sconn, sch = env.open()
+        returns: list = []
+        sch.add_on_return_callback(lambda _c, m, p, b: returns.append((m, p, b)))
+        requests = env.queue(sch, "requests")
+        names, got = {}, {}
+        for how in ("cancelled", "channel_closed", "connection_closed", "live"):
+            cconn, cch = env.open()
+            _tag, got[how] = consume(cch, REPLY_TO, auto_ack=True, consumer_tag=f"t-{how}")
+            env.pub(cch, "", requests, how, reply_to=REPLY_TO)
+            settle(cconn)
+            names[how] = sch.basic_get(requests, auto_ack=True)[1].reply_to
+            if how == "cancelled":
+                cch.basic_cancel(f"t-{how}")
+            elif how == "channel_closed":
+                cch.close()
+            elif how == "connection_closed":
+                cconn.close()
+        sconn.sleep(0.1)
+        for how in ("cancelled", "channel_closed", "connection_closed"):
+            env.pub(sch, "", names[how], f"{how}-mandatory", mandatory=True)
+            env.pub(sch, "", names[how], f"{how}-plain")
+        env.pub(sch, "", REPLY_TO + ".bogus", "bogus", mandatory=True)
+        sconn.sleep(0.1)
+        out = {"returns": describe_all(returns, "body", "reply_code", "reply_text", "routing_key"),
+               "delivered": {how: bodies(msgs) for how, msgs in got.items()},
+               "server_open": sch.is_open}
+        out["declare"] = env.each(
+            sconn,
+            dead=lambda ch: ch.queue_declare(names["cancelled"], passive=True).method.queue,
+            bogus=lambda ch: ch.queue_declare(REPLY_TO + ".bogus", passive=True).method.queue,
+            get_dead=lambda ch: ch.basic_get(names["channel_closed"]),
+            live=lambda ch: declared(ch, names["live"]),
+        )
+        # on the channel that consumes it: the connection closes
+        conn, ch = env.open()
+        consume(ch, REPLY_TO, auto_ack=True, consumer_tag="own")
+        env.pub(ch, "", requests, "own", reply_to=REPLY_TO)
+        settle(conn)
+        own = sch.basic_get(requests, auto_ack=True)[1].reply_to
+        out["declare"]["own_channel"] = env.catch(declared, ch, own)
+        out["declare"]["own_connection_open"] = conn.is_open
+        return opaque(out)
+
+
+def declared(ch, queue):
+    ok = ch.queue_declare(queue, passive=True).method
+    return {"queue": ok.queue, "messages": ok.message_count, "consumers": ok.consumer_count}
+
+
+@case
+def case_direct_reply_to_by_cc_and_dead_letter(pika, params, ns):
+    """The opaque name works as a CC key and as a dead-letter routing key to the default exchange."""
+    with Env(pika, params, ns) as env:
+        cconn, cch = env.open()
+        _tag, replies = consume(cch, REPLY_TO, auto_ack=True, consumer_tag="rpc-client")
+        requests = env.queue(cch, "requests")
+        env.pub(cch, "", requests, "req", reply_to=REPLY_TO)
+        settle(cconn)
+        sconn, sch = env.open()
+        name = sch.basic_get(requests, auto_ack=True)[1].reply_to
+        dead = env.queue(sch, "dead", arguments={"x-dead-letter-exchange": "",
+                                                 "x-dead-letter-routing-key": name})
+        env.pub(sch, "", dead, "dead-lettered")
+        settle(sconn)
+        method = sch.basic_get(dead)[0]
+        sch.basic_reject(method.delivery_tag, requeue=False)
+        env.pub(sch, "", ns + "nowhere", "by-cc", headers={"CC": [name]})
+        sconn.sleep(0.1)
+        cconn.sleep(0.1)
+        return opaque({"replies": describe_all(replies)})
