@@ -2545,6 +2545,20 @@ def case_user_id_checked(pika, params, ns):
 # =========================================================================== direct reply-to
 
 REPLY_TO = "amq.rabbitmq.reply-to"
+
+
+def _reply_to_request(env: Any) -> tuple[Any, Any, list, Any, Any, str]:
+    """A client consuming from direct reply-to sends one request; a server connection gets it.
+    Returns the client's connection, channel and replies, the server's connection and channel,
+    and the opaque name the server replies to."""
+    cconn, cch = env.open()
+    _tag, replies = consume(cch, REPLY_TO, auto_ack=True, consumer_tag="rpc-client")
+    requests = env.queue(cch, "requests")
+    env.pub(cch, "", requests, "req", reply_to=REPLY_TO)
+    settle(cconn)
+    sconn, sch = env.open()
+    name = sch.basic_get(requests, auto_ack=True)[1].reply_to
+    return cconn, cch, replies, sconn, sch, name
 _OPAQUE = re.compile(r"amq\.rabbitmq\.reply-to\.[^\s']+")
 
 
@@ -2600,13 +2614,7 @@ def case_direct_reply_to_round_trip(pika, params, ns):
 def case_direct_reply_to_confirmed_reply(pika, params, ns):
     """In confirm mode a reply is acked; a mandatory reply is returned (UnroutableError) yet delivered."""
     with Env(pika, params, ns) as env:
-        cconn, cch = env.open()
-        _tag, replies = consume(cch, REPLY_TO, auto_ack=True, consumer_tag="rpc-client")
-        requests = env.queue(cch, "requests")
-        env.pub(cch, "", requests, "req", reply_to=REPLY_TO)
-        settle(cconn)
-        sconn, sch = env.open()
-        name = sch.basic_get(requests, auto_ack=True)[1].reply_to
+        cconn, cch, replies, sconn, sch, name = _reply_to_request(env)
         sch.confirm_delivery()
         out = {"plain": env.catch(env.pub, sch, "", name, "r1"),
                "mandatory": env.catch(env.pub, sch, "", name, "r2", mandatory=True)}
@@ -2720,13 +2728,7 @@ def declared(ch, queue):
 def case_direct_reply_to_by_cc_and_dead_letter(pika, params, ns):
     """The opaque name works as a CC key and as a dead-letter routing key to the default exchange."""
     with Env(pika, params, ns) as env:
-        cconn, cch = env.open()
-        _tag, replies = consume(cch, REPLY_TO, auto_ack=True, consumer_tag="rpc-client")
-        requests = env.queue(cch, "requests")
-        env.pub(cch, "", requests, "req", reply_to=REPLY_TO)
-        settle(cconn)
-        sconn, sch = env.open()
-        name = sch.basic_get(requests, auto_ack=True)[1].reply_to
+        cconn, cch, replies, sconn, sch, name = _reply_to_request(env)
         dead = env.queue(sch, "dead", arguments={"x-dead-letter-exchange": "",
                                                  "x-dead-letter-routing-key": name})
         env.pub(sch, "", dead, "dead-lettered")
