@@ -87,6 +87,12 @@ class EventKind(StrEnum):
     CLIENT_START = "client_start"
     FAULT_START = "fault_start"
     FAULT_END = "fault_end"
+    # a cluster
+    CLUSTER = "cluster"
+    NODE_DOWN = "node_down"
+    NODE_UP = "node_up"
+    PARTITION = "partition"
+    PLACEMENT = "placement"
     # AMQP frames between a pika client and the broker (the sequence diagram)
     FRAME = "frame"
 
@@ -189,6 +195,7 @@ class ConnectionOpened(NamedTuple):
     time: float
     actor: str | None
     connection: str  #: the broker's name for it, ``conn-1``
+    node: str | None = None  #: in a cluster, the node the client connected to
     kind: EventKind = EventKind.CONNECTION_OPEN
 
 
@@ -541,7 +548,8 @@ class FaultStarted(NamedTuple):
 
     time: float
     fault: str  #: consumer_crash | slow_consumer | connection_loss | broker_restart | memory_alarm
-    target: str | None  #: the client it hits (a name or ``name#i``), None for the broker
+    #: | node_crash | node_stop | partition
+    target: str | None  #: the client it hits (a name or ``name#i``), a node, None for the broker
     kind: EventKind = EventKind.FAULT_START
 
 
@@ -571,13 +579,68 @@ class Frame(NamedTuple):
     kind: EventKind = EventKind.FRAME
 
 
+# ---------------------------------------------------------------------------- a cluster
+class ClusterFormed(NamedTuple):
+    """The run is on a cluster (emitted first; a single-node run has none of the records below)."""
+
+    time: float
+    nodes: tuple[str, ...]  #: the node names, in order
+    partition_handling: str  #: ignore | pause_minority | autoheal
+    net_ticktime: float
+    kind: EventKind = EventKind.CLUSTER
+
+
+class NodeDown(NamedTuple):
+    """A node stopped serving: its connections are gone and so is what lived only on it."""
+
+    time: float
+    node: str
+    #: crash (the VM died) | stop (graceful stop) | pause (pause_minority) | autoheal (a loser restarts)
+    cause: str
+    kind: EventKind = EventKind.NODE_DOWN
+
+
+class NodeUp(NamedTuple):
+    """A node serves again."""
+
+    time: float
+    node: str
+    cause: str  #: restart (after a crash or a stop) | resume (a majority is visible) | autoheal
+    kind: EventKind = EventKind.NODE_UP
+
+
+class PartitionChanged(NamedTuple):
+    """A network partition began, was noticed by the nodes, or healed."""
+
+    time: float
+    #: start (the network is cut) | detected (the nodes notice: 0.75-1.25 x net_ticktime) | end (healed)
+    phase: str
+    groups: tuple[str, ...]  #: one entry per side, its nodes joined by ``+`` (``rabbit2+rabbit3``)
+    kind: EventKind = EventKind.PARTITION
+
+
+class QueuePlaced(NamedTuple):
+    """Where a queue lives in the cluster, at its declaration and at every change."""
+
+    time: float
+    queue: str
+    queue_type: str  #: classic | mirrored | quorum | stream
+    leader: str | None  #: the node of its leader (classic: home, mirrored: master); None: unavailable
+    members: tuple[str, ...]  #: every node holding a replica (the leader first; classic: the home only)
+    synced: tuple[str, ...]  #: the members holding every message the leader holds
+    #: declared | failover | election | unavailable | restored | mirror_added | mirror_lost | synced
+    #: | split (a second master on the other side of a partition) | merged
+    reason: str
+    kind: EventKind = EventKind.PLACEMENT
+
+
 # ---------------------------------------------------------------------------- the vocabulary
 Event = (ExchangeDeclared | ExchangeDeleted | QueueDeclared | QueueDeleted | QueuePurged | Bound | Unbound
          | ConnectionOpened | ConnectionClosed | ChannelOpened | ChannelClosed | ConsumerStarted
          | ConsumerCancelled | QosSet | Blocked | Unblocked | ProtocolError | Published | Routed | Unroutable
          | Returned | Confirmed | Enqueued | Delivered | Settled | Requeued | Acked | DeadLettered | Expired
          | Dropped | Discarded | Lost | Processed | Republished | InDoubt | LostInTransit | ClientStarted | FaultStarted
-         | FaultEnded | Frame)
+         | FaultEnded | Frame | ClusterFormed | NodeDown | NodeUp | PartitionChanged | QueuePlaced)
 
 #: Build a record from a tuple of *all* its fields, ``kind`` last, without a Python call:
 #: ``new_record(Enqueued, (now, msg, copy, queue, exchange, routing_key, size, EventKind.ENQUEUE))``.
