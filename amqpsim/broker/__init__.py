@@ -23,6 +23,7 @@ Where things are (each object owns its state; see its docstring):
 
 from .broker import Broker
 from .channel import Channel
+from .cluster import Cluster
 from .connection import Connection
 from .consumer import Consumer
 from .errors import AMQPError, ChannelError, ConnectionError_
@@ -31,6 +32,7 @@ from .publishing import PublishOutcome
 from .queue import Queue
 
 __all__ = [
+    "Cluster",
     "AMQPError",
     "Broker",
     "Channel",

@@ -100,6 +100,8 @@ class Broker:
         #: a new copy id (unique in the broker) for each copy routed to a queue
         self.next_copy_id: Callable[[], int] = itertools.count(1).__next__
         self.running = True
+        #: the cluster this broker's metadata is shared by (:mod:`.cluster`); None: one node
+        self.cluster: Any = None
         self.alarm = False
         self.alarm_reason = "low on memory"
         self.vhost = VHost(self, self.token, strict_types=not version.startswith("3."))
@@ -152,14 +154,20 @@ class Broker:
         return self.vhost.delete_queue(now, q, reason, actor)
 
     # ================================================================ connection.*, channel.*
-    def connection_open(self, now: float, actor: str | None = None) -> Connection:
+    def connection_open(self, now: float, actor: str | None = None, node: str | None = None) -> Connection:
+        """A new connection; in a cluster, to ``node`` (None: the first node), refused
+        (:class:`ConnectionError_`) while that node is down or paused."""
         if not self.running:
             raise ConnectionError_(320, "broker not running")
+        if self.cluster is not None:
+            node = self.cluster.admit_connection(node)
         self._conn_seq += 1
         name = f"conn-{self._conn_seq}"
         conn = Connection(self, name, actor or name)
+        if node is not None:
+            conn.node = node
         self.connections[name] = conn
-        self.emit(ConnectionOpened(now, conn.actor, name))
+        self.emit(ConnectionOpened(now, conn.actor, name, node))
         return conn
 
     def close_connection(self, now: float, conn: Connection, code: int = 200,
@@ -342,9 +350,13 @@ class Broker:
         if error is not None:
             raise error
         self.vhost.set_policy(now, name, pattern, definition, priority, apply_to)
+        if self.cluster is not None:
+            self.cluster.policies_changed(now)
 
     def clear_policy(self, now: float, name: str) -> None:
         self.vhost.clear_policy(now, name)
+        if self.cluster is not None:
+            self.cluster.policies_changed(now)
 
     # ================================================================ faults
     def set_alarm(self, now: float, active: bool, reason: str = "memory") -> None:

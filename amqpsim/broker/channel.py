@@ -78,6 +78,9 @@ class Channel:
         self.is_open = True
         self.next_tag = 0
         self.unacked: dict[int, Entry] = {}
+        #: cluster: deliveries its queue took back (a failover, a cut-off node) while the
+        #: client still holds them: tag -> its consumer; their ack or nack only frees credit
+        self.orphans: dict[int, Consumer | None] = {}
         self.unacked_count = 0  # manual-ack deliveries to consumers (for global prefetch)
         self.consumers = ChannelConsumers(self)
         #: its consumer of ``amq.rabbitmq.reply-to`` (:mod:`.replyto`), if any
@@ -212,18 +215,23 @@ class Channel:
         return d
 
     # ---------------------------------------------------------------- settlement
-    def _take(self, tag: int, multiple: bool, method: str) -> list[tuple[int, Entry]]:
-        """Take the tags off the channel (406 for an unknown tag); prefetch is not freed yet."""
+    def _take(self, tag: int, multiple: bool, method: str, orphaned: bool = False) -> list[tuple[int, Entry]]:
+        """Take the tags off the channel (406 for an unknown tag, unless it was
+        ``orphaned``); prefetch is not freed yet."""
         unacked = self.unacked
         if not multiple:  # the common case
             u = unacked.pop(tag, None)
             if u is None:
+                if orphaned:
+                    return []
                 raise ChannelError(406, f"unknown delivery tag {tag}", method)
             return [(tag, u)]
         if tag == 0:  # multiple: everything
             tags = list(unacked)
         elif tag not in unacked:
-            raise ChannelError(406, f"unknown delivery tag {tag}", method)
+            if not orphaned:
+                raise ChannelError(406, f"unknown delivery tag {tag}", method)
+            tags = [t for t in unacked if t <= tag]
         else:  # multiple: up to and including tag
             tags = [t for t in unacked if t <= tag]
         return [(t, unacked.pop(t)) for t in tags]
@@ -238,17 +246,21 @@ class Channel:
         if not multiple and not self.tx_mode:  # the common case: one delivery, settled at once
             u = self.unacked.pop(tag, None)
             if u is None:
+                if self.orphans and self.forget_orphans(now, tag, False):
+                    return
                 raise ChannelError(406, f"unknown delivery tag {tag}", "basic.ack")
             self._ack_one(now, tag, u)
             return
-        taken = self._take(tag, multiple, "basic.ack")
+        orphaned = bool(self.orphans) and self.forget_orphans(now, tag, multiple)
+        taken = self._take(tag, multiple, "basic.ack", orphaned)
         if self.tx_mode:
             self.tx_settles.append(("basic.ack", False, multiple, taken))
         else:
             self._settle(now, "basic.ack", False, multiple, taken)
 
     def nack(self, now: float, tag: int, multiple: bool, requeue: bool, method: str = "basic.nack") -> None:
-        taken = self._take(tag, multiple, method)
+        orphaned = bool(self.orphans) and self.forget_orphans(now, tag, multiple)
+        taken = self._take(tag, multiple, method, orphaned)
         if self.tx_mode:
             self.tx_settles.append((method, requeue, multiple, taken))
         else:
@@ -318,9 +330,44 @@ class Channel:
             raise ConnectionError_(540, "requeue=false")
         self.requeue_all(now, "recover")
 
+    # ---------------------------------------------------------------- a cluster takes copies back
+    def orphan(self, tag: int) -> Entry:
+        """The queue takes the delivery ``tag`` back while the client still holds it (a
+        mirrored queue's failover, a consumer's node cut off from a quorum leader): the
+        copy leaves the channel, the tag stays valid and keeps its prefetch credit until
+        the client settles it (:meth:`forget_orphans`); its queue decides the copy's fate."""
+        e = self.unacked.pop(tag)
+        self.orphans[tag] = e.consumer
+        return e
+
+    def forget_orphans(self, now: float, tag: int, multiple: bool) -> bool:
+        """An ack or nack of orphaned tags (``multiple``: up to ``tag``, 0 all): they only
+        free their credit; True when ``tag`` was one of them (or ``multiple`` took any)."""
+        if multiple:
+            tags = [t for t in self.orphans if tag == 0 or t <= tag]
+        else:
+            tags = [tag] if tag in self.orphans else []
+        touched: dict = {}
+        for t in tags:
+            c = self.orphans.pop(t)
+            if c is not None:
+                c.unacked -= 1
+                self.unacked_count -= 1
+                if not c.queue.deleted:
+                    touched[c.queue] = None
+        if touched:
+            self._after_settle(now, touched)
+        return bool(tags)
+
     def requeue_all(self, now: float, why: str, dispatch: bool = True) -> None:
         """basic.recover(requeue=True), channel close: every unacked copy goes back
         (``why``: the Requeued reason, ``recover`` or ``channel_closed``)."""
+        if self.orphans:
+            for c in self.orphans.values():
+                if c is not None:
+                    c.unacked -= 1
+                    self.unacked_count -= 1
+            self.orphans.clear()
         self.rollback_settlements()
         by_queue: dict[Queue, list[Entry]] = {}
         for t in list(self.unacked):

@@ -25,6 +25,8 @@ class Connection:
     """
 
     user = "guest"
+    #: in a cluster, the node it is connected to (None: a single node)
+    node: str | None = None
 
     def __init__(self, host: ChannelHost, name: str, actor: str) -> None:
         self.host = host

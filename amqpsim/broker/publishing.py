@@ -86,6 +86,9 @@ class Publisher:
         self.msg_ids = 0
         #: direct reply-to (the broker sets it): requests' reply_to rewritten, replies delivered
         self.replies: DirectReplyTo | None = None
+        #: in a cluster (:class:`.cluster.Cluster`): which queues a publish reaches now, which
+        #: refuse it and which hold it (and its confirm) until they can take it
+        self.cluster: Any = None
 
     def publish(self, now: float, ch: Channel, exchange: str, routing_key: str, body: bytes | str = b"",
                 properties: Properties | None = None, mandatory: bool = False, immediate: bool = False,
@@ -132,16 +135,29 @@ class Publisher:
                                     _PUBLISH)))
         targets = self.topology.route(exchange, msg.routing_keys, msg.properties.headers)
         refused: list[str] | None = None
+        held = None
+        if self.cluster is not None and targets:
+            targets, refused, held = self.cluster.admit(now, ch, msg, ttl_ms, targets, seq)
         returned = False
         replies = self.replies
         if not exchange and replies is not None and replies.by_name:
             replied = replies.deliver(now, msg, self.sink.routes)  # a side effect of the routing
         else:
             replied = False
+        if held is not None:
+            if targets and self.sink.routes:
+                emit(Routed(now, msg.id, exchange, routing_key, tuple(targets), False))
+            for name in targets:
+                if not self.topology.queues[name].offer(now, msg, ttl_ms, ch):
+                    held.refused.append(name)
+            held.offered = True  # the cluster confirms it once the held queues have it
+            return None if not outcome else PublishOutcome(msg.id, seq, tuple(targets), held.refused)
         if not targets:
-            if not replied:
+            if refused:  # (a cluster: every queue it routes to refused it: a nack, no return)
+                pass
+            elif not replied:
                 emit(Unroutable(now, ch.actor, msg.id, exchange, routing_key, False, "no_route"))
-            if mandatory:
+            if mandatory and not refused:
                 returned = True
                 emit(Returned(now, ch.actor, ch.id, msg.id, exchange, routing_key, 312))
                 ch.on_return(BasicReturn(312, "NO_ROUTE", exchange, routing_key, msg.properties, msg.body, msg.id))

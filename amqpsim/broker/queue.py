@@ -290,22 +290,23 @@ class Queue:
             self.held += 1
             self.held_bytes += e.msg.size
 
-    def drop_transient(self, now: float) -> None:
+    def drop_transient(self, now: float, reason: str = "restart") -> None:
         """A restart of a durable classic queue: transient messages are lost."""
         kept = []
         for e in self.store.clear():
             if e.msg.persistent:
                 kept.append(e)
             else:
-                self.host.emit(Lost(now, None, e.msg.id, e.copy, self.name, "restart"))
+                self.host.emit(Lost(now, None, e.msg.id, e.copy, self.name, reason))
         self.ready_bytes = 0
         for e in kept:
             self.store.push(e)
             self.ready_bytes += e.msg.size
 
-    def delete(self, now: float, lost: bool) -> int:
+    def delete(self, now: float, lost: str | None) -> int:
         """The queue is deleted: its ready copies are discarded (``lost``: a node stop
-        loses them); returns how many. Its unacked copies stay with their channels."""
+        loses them, the :class:`Lost` reason); returns how many. Its unacked copies stay
+        with their channels."""
         self.deleted = True
         entries = self.store.clear()
         self.ready_bytes = 0
@@ -314,7 +315,7 @@ class Queue:
         emit = self.host.emit
         for e in entries:
             if lost:
-                emit(Lost(now, None, e.msg.id, e.copy, self.name, "restart"))
+                emit(Lost(now, None, e.msg.id, e.copy, self.name, lost))
             else:
                 emit(Discarded(now, e.msg.id, e.copy, self.name, "queue_deleted"))
         return len(entries)

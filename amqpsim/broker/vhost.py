@@ -63,7 +63,11 @@ class VHost:
         self.topology = Topology(strict_types=strict_types)
         self.exchanges = self.topology.exchanges  # the topology's, by name
         self.queues = self.topology.queues
-        self.losing = False
+        self.losing: str | None = None  # while a node stops: the reason its copies are lost
+        #: in a cluster: checks a queue is reachable from the channel's node (raises a 404),
+        #: and is told of every new queue (where it lives)
+        self.guard: Callable[[Channel, Queue, str], None] | None = None
+        self.on_declared: Callable[[float, Channel, Queue], None] | None = None
 
     # ================================================================ exchanges
     def exchange_declare(self, now: float, ch: Channel, exchange: str, exchange_type: str, passive: bool,
@@ -181,6 +185,8 @@ class VHost:
         if q is None:
             raise not_found_queue(name, method)
         self._check_exclusive(q, ch, method)
+        if self.guard is not None:
+            self.guard(ch, q, method)
         return q
 
     def queue_declare(self, now: float, ch: Channel, queue: str, passive: bool, durable: bool, exclusive: bool,
@@ -207,6 +213,8 @@ class VHost:
             q = existing
             if q.exclusive_owner is not owner:
                 raise locked(queue, "queue.declare")
+            if self.guard is not None:
+                self.guard(ch, q, "queue.declare")
             check_equivalent(q, durable, auto_delete, arguments)
             q.touch(now)
         else:
@@ -221,6 +229,8 @@ class VHost:
             self.queues[queue] = q
             q.apply_policy(now, self.topology.policy_for("queue", queue, q.settings.qtype))
             self.emit(QueueDeclared(now, ch.actor, queue, qtype, durable, exclusive, auto_delete))
+            if self.on_declared is not None:
+                self.on_declared(now, ch, q)
             q.touch(now)
         ch.last_queue = queue
         return queue, q.message_count(), q.consumer_count()
@@ -299,13 +309,14 @@ class VHost:
 
     # ================================================================ node stop and start
     @contextmanager
-    def stopping(self) -> Iterator[None]:
-        """While the node stops, the ready copies of a deleted queue are lost, not discarded."""
-        self.losing = True
+    def stopping(self, reason: str = "restart") -> Iterator[None]:
+        """While the node stops, the ready copies of a deleted queue are lost (``reason``),
+        not discarded."""
+        self.losing = reason
         try:
             yield
         finally:
-            self.losing = False
+            self.losing = None
 
     def lose_transient(self, now: float) -> None:
         """The node stops: non-durable queues and exchanges (and their bindings) are gone,

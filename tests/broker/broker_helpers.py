@@ -52,6 +52,9 @@ def assert_conservation(broker: Broker) -> None:
             for u in [u for *_, taken in ch.tx_settles for _t, u in taken]:
                 if u.consumer is not None:
                     per_consumer[u.consumer.tag] += 1
+            for oc in ch.orphans.values():  # taken back by a cluster's queue; credit kept until settled
+                if oc is not None:
+                    per_consumer[oc.tag] += 1
             for c in ch.consumers.values():
                 assert c.unacked == per_consumer[c.tag], (c, c.unacked, per_consumer[c.tag])
             assert ch.unacked_count == sum(per_consumer.values())
