@@ -68,6 +68,11 @@ The method trace
     ``Start-Ok``, ``Tune``, ``Tune-Ok``, ``Open``, ``Open-Ok`` and ends with
     ``Connection.Close``/``Close-Ok``.
 
+Clusters
+    :func:`simulate_cluster` puts a simulated RabbitMQ cluster behind one address per
+    node and returns its control (kill, stop, start, partition, heal, sleep, leader):
+    see :mod:`.cluster`.
+
 Users
     RabbitMQ's default user ``guest``/``guest``; other credentials are refused as
     RabbitMQ refuses them (``ProbableAuthenticationError``, ``403 ACCESS_REFUSED``).
@@ -86,6 +91,7 @@ import logging as _logging
 from . import adapters, exceptions, exchange_type, spec
 from .blocking_channel import BlockingChannel
 from .blocking_connection import BlockingConnection
+from .cluster import SimulatedCluster, simulate_cluster
 from .connection import ConnectionParameters, Parameters, SSLOptions, URLParameters
 from .credentials import PlainCredentials
 from .delivery_mode import DeliveryMode
@@ -103,6 +109,7 @@ __all__ = [
     "Parameters",
     "PlainCredentials",
     "SSLOptions",
+    "SimulatedCluster",
     "URLParameters",
     "adapters",
     "broker_for",
@@ -111,6 +118,7 @@ __all__ = [
     "exchange_type",
     "reset_brokers",
     "run_concurrently",
+    "simulate_cluster",
     "spec",
 ]
 

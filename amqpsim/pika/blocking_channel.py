@@ -211,6 +211,12 @@ class BlockingChannel(ChannelFrames, ConsumingMixin, TopologyMixin):
         conn._wait_outbox()
         conn._process_io()
         self._raise_if_closed_by_broker()
+        if self._confirm_result is None:  # held (a cluster: a quorum queue without a leader, a cut)
+            if conn._wait_io(lambda: self._confirm_result is not None or not self.is_open, None) == "idle":
+                raise exceptions.SimulationIdle(
+                    f"t={w.now:g}: basic_publish waits for a confirm that nothing scheduled can bring "
+                    "(e.g. a quorum queue that lost its majority for good)")
+            self._raise_if_closed_by_broker()
         conf, self._confirm_result = self._confirm_result, None
         if isinstance(conf, spec.Basic.Nack):
             returned = [self._puback_return] if self._puback_return is not None else []

@@ -80,9 +80,10 @@ class BlockingConnection(ConnectionIO):
     def _open(self, params: Parameters) -> None:
         w = self._world
         broker = w.broker(params.host, params.port)
+        node = w.node_for(params.host, params.port)
         for attempt in range(params.connection_attempts):
             w.fire_due()
-            if broker.running:
+            if broker.running and (node is None or broker.cluster.up(node)):
                 break
             if attempt + 1 < params.connection_attempts:
                 w.wait_until(lambda: False, w.now + params.retry_delay)
@@ -91,7 +92,7 @@ class BlockingConnection(ConnectionIO):
         actor = (params.client_properties or {}).get("connection_name")
         user = getattr(params.credentials, "username", None)
         try:
-            conn = broker.connection_open(w.now, actor)
+            conn = broker.connection_open(w.now, actor, node)
         except ConnectionError_ as exc:
             raise exceptions.AMQPConnectionError(ConnectionRefusedError(111, "Connection refused")) from exc
         if user:

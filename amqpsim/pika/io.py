@@ -83,6 +83,9 @@ class ConnectionIO:
         self._incoming.append(frame_)
 
     def _on_broker_close(self, code: int, text: str) -> None:
+        if code == 0:  # no connection.close: the node died (a cluster's node_crash)
+            self._receive("conn_lost", 0)
+            return
         text = reply_text(text)
         self._emit("S>C", spec.Connection.Close(code, text, 0, 0), 0)
         self._receive("conn_close", 0, code, text)
@@ -104,6 +107,9 @@ class ConnectionIO:
             if kind == "conn_close":
                 self._emit("C>S", spec.Connection.CloseOk(), 0)
                 self._terminate(exceptions.ConnectionClosedByBroker(*args))
+            elif kind == "conn_lost":
+                self._terminate(exceptions.StreamLostError(
+                    "Stream connection lost: ConnectionResetError(104, 'Connection reset by peer')"))
             elif kind == "blocked":
                 self._on_blocked_frame(*args)
             elif kind == "unblocked":

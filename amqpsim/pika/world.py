@@ -50,6 +50,8 @@ class World:
         self.now = 0.0
         self.broker_options = broker_options
         self.brokers: dict[tuple[str, int], Broker] = {}
+        #: a simulated cluster's addresses: (host, port) -> node (:mod:`.cluster`)
+        self.nodes: dict[tuple[str, int], str] = {}
         self.timers: list[tuple[float, int, Timer]] = []
         self.soon: deque[Callable[[], None]] = deque()  # actions due "now" (e.g. flush after unblock)
         self.rng = random.Random(0)
@@ -67,6 +69,14 @@ class World:
             options = {"recorder": Recorder(), **self.broker_options}
             b = self.brokers[key] = Broker(**options)
         return b
+
+    def node_for(self, host: str, port: int) -> str | None:
+        """The cluster node listening at ``host:port`` (None: a single broker)."""
+        return self.nodes.get(address(host, port))
+
+    def unique_brokers(self) -> list[Broker]:
+        """Each broker once (a cluster's broker answers on every node's address)."""
+        return list({id(b): b for b in self.brokers.values()}.values())
 
     # ---------------------------------------------------------------- timers
     def call_later(self, delay: float, callback: Callable[[], None], owner: Any = None) -> Timer:
@@ -91,7 +101,7 @@ class World:
         """When something is next due: a broker timer, a client timer, or ``now`` (soon)."""
         if self.soon:
             return self.now
-        times = [b.next_deadline() for b in self.brokers.values()]
+        times = [b.next_deadline() for b in self.unique_brokers()]
         times.append(self._next_client_timer())
         due = [t for t in times if t is not None]
         return min(due) if due else None
@@ -107,7 +117,7 @@ class World:
             if t is None or t > until:
                 break
             self.now = max(self.now, t)
-            for b in list(self.brokers.values()):
+            for b in self.unique_brokers():
                 b.advance(self.now)
             with self.lock:
                 due = []
