@@ -181,23 +181,28 @@ class _ClusterChecker:
 
     def groups(self, p: Path, groups: Any) -> None:
         example = "e.g. [[rabbit1], [rabbit2, rabbit3]]"
-        if not isinstance(groups, list) or not all(isinstance(g, list) for g in groups):
-            self.add(p, f"expected a list of lists of node names ({example}), got {groups!r}",
-                     groups)
+        if not isinstance(groups, list):
+            self.add(p, "expected a list of lists of node names "
+                     f"({example}), got {_shown(groups)}", groups)
             return
         if len(groups) < 2:
             self.add(p, f"a partition needs at least 2 groups ({example}), got {len(groups)}",
                      groups)
         seen: dict[str, int] = {}
         for i, group in enumerate(groups):
+            if not isinstance(group, list):
+                self.add((*p, i), f"a group is a list of node names ({example}), got "
+                         f"{_shown(group)}", group)
+                continue
             if not group:
                 self.add((*p, i), "a group needs at least 1 node", group)
             for j, name in enumerate(group):
                 if isinstance(name, str) and name in seen:
-                    where = "twice in this group" if seen[name] == i else f"also in group {seen[name]}"
+                    where = "twice in this group" if seen[name] == i \
+                        else f"also in group {seen[name]}"
                     self.add((*p, i, j), f"{name!r} is {where} (the groups must be disjoint)",
                              name)
-                elif self.node_exists((*p, i, j), name):
+                elif self.node_exists((*p, i, j), name) and isinstance(name, str):
                     seen[name] = i
 
 
