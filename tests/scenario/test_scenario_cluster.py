@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 import warnings
 from pathlib import Path
@@ -415,3 +416,16 @@ def test_garbage_in_cluster_places_gives_scenario_errors(edits: list) -> None:
             load_scenario(data)
     except ScenarioError as exc:
         assert exc.problems and all(str(p) for p in exc.problems)
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "scenario-format.md"
+
+
+def test_the_documented_cluster_example_loads() -> None:
+    section = DOCS.read_text().split("## Clusters", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block is not None
+    s = load_scenario("name: doc\n" + block.group(1))
+    assert s.node_names == ("rabbit1", "rabbit2", "rabbit3")
+    assert [f.kind for f in s.faults] == ["node_crash", "node_stop", "partition"]
+    assert s.producer("api").node == ("rabbit1", "rabbit2")
