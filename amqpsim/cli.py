@@ -20,6 +20,7 @@ from typing import Any
 from amqpsim.scenario import (
     DefinitionsWarning,
     ScenarioError,
+    ScenarioWarning,
     choose_vhost,
     dump_yaml,
     export_definitions,
@@ -37,15 +38,19 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check each scenario file; print ``ok: FILE (NAME)`` or its problems."""
+    """Check each scenario file; print ``ok: FILE (NAME)`` (after its warnings, if
+    any: they do not change the exit status) or its problems."""
     status = EXIT_OK
     for path in args.scenarios:
         try:
-            scenario = load_scenario(Path(path))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ScenarioWarning)
+                scenario = load_scenario(Path(path))
         except ScenarioError as exc:
             print(exc, file=sys.stderr)
             status = EXIT_BAD_INPUT
         else:
+            _print_warnings(caught)
             print(f"ok: {path} ({scenario.name})")
     return status
 

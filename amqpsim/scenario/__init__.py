@@ -15,13 +15,14 @@ from .definitions import (
     scenario_name,
 )
 from .distributions import Choice, Constant, Distribution, Exponential, Lognormal, Uniform
-from .errors import Problem, ScenarioError
+from .errors import Problem, ScenarioError, ScenarioWarning
 from .loader import apply_overrides, dump_yaml, load_scenario, validate_data
 from .model import (
     FAULT_KINDS,
     PREDECLARED_EXCHANGES,
     Binding,
     Broker,
+    Cluster,
     Consumer,
     Exchange,
     Fault,
@@ -40,6 +41,7 @@ __all__ = [
     "Binding",
     "Broker",
     "BurstRate",
+    "Cluster",
     "Choice",
     "Constant",
     "ConstantRate",
@@ -61,6 +63,7 @@ __all__ = [
     "RoutingKey",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "Topology",
     "Uniform",
     "apply_overrides",

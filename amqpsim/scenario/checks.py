@@ -16,6 +16,7 @@ from typing import Any, TypeGuard
 
 from .args import PREDECLARED_EXCHANGES, misspelt_exchange_arguments, misspelt_queue_arguments
 from .broker_check import check_topology
+from .cluster_checks import check_cluster
 from .errors import MISSING, Issue, did_you_mean
 
 __all__ = ["check_scenario", "FAULT_FIELDS"]
@@ -29,6 +30,9 @@ FAULT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
     "slow_consumer": (("target", "factor", "until"), (), ("consumers",)),
     "connection_loss": (("target", "downtime"), (), ("producers", "consumers")),
     "memory_alarm": (("until",), (), ()),
+    "node_crash": (("target",), ("downtime",), ()),  # a node: see .cluster_checks
+    "node_stop": (("target",), ("downtime",), ()),
+    "partition": (("groups",), ("until",), ()),
 }
 
 
@@ -178,7 +182,7 @@ class _Checker:
             for key in required:
                 if f.get(key) is None:
                     self.add(p, f"{kind} needs {key!r}")
-            for key in ("until", "target", "downtime", "factor"):
+            for key in ("until", "target", "downtime", "factor", "groups"):
                 if f.get(key) is not None and key not in required + optional:
                     self.add((*p, key), f"{key!r} does not apply to {kind}", f[key])
             at, until = f.get("at"), f.get("until")
@@ -212,4 +216,5 @@ def check_scenario(data: dict[Any, Any]) -> list[Issue]:
     checker.policies_()
     checker.clients()
     checker.faults()
-    return checker.issues + check_topology(data, checker.version)
+    actors = {name: section for name, (section, _) in checker.actors.items()}
+    return checker.issues + check_cluster(data, actors) + check_topology(data, checker.version)

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MISSING", "Issue", "Problem", "ScenarioError", "did_you_mean", "format_path"]
+__all__ = ["MISSING", "Issue", "Problem", "ScenarioError", "ScenarioWarning", "did_you_mean",
+           "format_path"]
 
 
 class _Missing:
@@ -120,3 +121,8 @@ class ScenarioError(ValueError):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
+
+
+class ScenarioWarning(UserWarning):
+    """Something RabbitMQ accepts that the scenario probably did not mean; the
+    message is a :class:`Problem`'s text (file, line, path)."""

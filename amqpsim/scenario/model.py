@@ -8,60 +8,32 @@ arguments, fault requirements) live in :mod:`amqpsim.scenario.checks`; use
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    field_serializer,
-    model_validator,
-)
+from pydantic import AliasChoices, Field, field_serializer, field_validator, model_validator
 
 from .args import PREDECLARED_EXCHANGES
+from .base import ScenarioModel, derive
+from .cluster import NODE_FAULT_KINDS, Cluster, NodeList, NodeName, node_tuple
 from .distributions import Constant, Distribution
+from .fault import FAULT_KINDS, Fault
 from .rates import Rate, RoutingKey
 from .validation import apply_overrides
 
 __all__ = [
-    "Binding", "Broker", "Consumer", "Exchange", "Fault", "Policy", "Producer", "Queue",
+    "Binding", "Broker", "Cluster", "Consumer", "Exchange", "Fault", "Policy", "Producer", "Queue",
     "Reject", "Scenario", "Topology", "FAULT_KINDS", "PREDECLARED_EXCHANGES",
 ]
 
-FAULT_KINDS = ("consumer_crash", "broker_restart", "slow_consumer", "connection_loss",
-               "memory_alarm")
-
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 ActorName = Annotated[str, Field(pattern=r"^[^#]+$")]
-ActorRef = Annotated[str, Field(pattern=r"^[^#]+(#[0-9]+)?$")]
+M = TypeVar("M", "Queue", "Producer", "Consumer")
 Args = dict[str, Any]
-
-
-def _derive(model: BaseModel, field: str, value: Any) -> None:
-    """Fill a default that depends on other fields. The field stays *unset*, so a
-    compact dump leaves it out and a reload derives it again."""
-    object.__setattr__(model, field, value)
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _empty_is_default(cls, data: Any) -> Any:
-        """``faults:`` or ``arguments:`` with nothing after them (YAML null) means
-        empty: drop nulls of list, mapping and section fields."""
-        if not isinstance(data, dict) or None not in data.values():
-            return data
-        containers = {name for name, f in cls.model_fields.items()
-                      if isinstance(f.default, list | dict | BaseModel)}
-        return {k: v for k, v in data.items() if not (v is None and k in containers)}
 
 
 # --- topology (RabbitMQ definitions.json shape) -----------------------------
 
-class Exchange(_Model):
+class Exchange(ScenarioModel):
     name: Name
     type: Literal["direct", "fanout", "topic", "headers"]
     durable: bool = True
@@ -71,7 +43,7 @@ class Exchange(_Model):
     vhost: str | None = None  # accepted (and ignored) so definitions exports paste in
 
 
-class Queue(_Model):
+class Queue(ScenarioModel):
     name: Name
     durable: bool = True
     auto_delete: bool = False
@@ -79,6 +51,9 @@ class Queue(_Model):
     type: Literal["classic", "quorum"] | None = None
     arguments: Args = {}
     vhost: str | None = None
+    node: NodeName | None = None
+    """In a cluster: the home of a classic queue, the master of a mirrored one, the
+    first leader of a quorum one (default: the first node; ``None`` without a cluster)."""
 
     @property
     def queue_type(self) -> Literal["classic", "quorum"]:
@@ -87,7 +62,7 @@ class Queue(_Model):
         return "quorum" if found == "quorum" else "classic"
 
 
-class Binding(_Model):
+class Binding(ScenarioModel):
     source: str
     destination: str
     destination_type: Literal["queue", "exchange"] = "queue"
@@ -96,7 +71,7 @@ class Binding(_Model):
     vhost: str | None = None
 
 
-class Policy(_Model):
+class Policy(ScenarioModel):
     name: Name
     pattern: str
     apply_to: Literal[
@@ -108,7 +83,7 @@ class Policy(_Model):
     vhost: str | None = None
 
 
-class Topology(_Model):
+class Topology(ScenarioModel):
     exchanges: list[Exchange] = []
     queues: list[Queue] = []
     bindings: list[Binding] = []
@@ -117,7 +92,7 @@ class Topology(_Model):
 
 # --- broker profile ---------------------------------------------------------
 
-class Broker(_Model):
+class Broker(ScenarioModel):
     """Which RabbitMQ to imitate. ``consumer_timeout`` (seconds, ``None`` = off)
     defaults to 1800 on 3.10 and to off on 4.3 (classic queues have none there).
     ``consumer_timeout_interval``: how often a channel checks it (3.10: every 60 s;
@@ -138,7 +113,7 @@ class Broker(_Model):
     @model_validator(mode="after")
     def _timeout_default(self) -> Broker:
         if "consumer_timeout" not in self.model_fields_set and self.version != "3.10":
-            _derive(self, "consumer_timeout", None)
+            derive(self, "consumer_timeout", None)
         return self
 
 
@@ -149,7 +124,7 @@ Seconds = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
 
 
-class Producer(_Model):
+class Producer(ScenarioModel):
     """``instances`` publishers named ``name#0``...; each publishes to ``exchange``
     with ``routing_key`` at ``rate`` from ``start`` (sim seconds) until ``count``
     messages (per instance) or the end. ``size``/``priority`` are sampled per
@@ -174,6 +149,12 @@ class Producer(_Model):
     defaults to the value of ``confirms``."""
     reply_to: str | None = None
     correlation: bool = False
+    node: NodeList | None = None
+    """In a cluster: the nodes to connect to, in order of preference (after its
+    connection dies a client reconnects to the next reachable one); default the first
+    node. Written as a name or a list of names; ``None`` without a cluster."""
+
+    _node_tuple = field_validator("node", mode="before")(node_tuple)
 
     @model_validator(mode="before")
     @classmethod
@@ -186,8 +167,12 @@ class Producer(_Model):
     @model_validator(mode="after")
     def _retry_default(self) -> Producer:
         if "retry_unconfirmed" not in self.model_fields_set:
-            _derive(self, "retry_unconfirmed", self.confirms)
+            derive(self, "retry_unconfirmed", self.confirms)
         return self
+
+    @field_serializer("node")
+    def _node_list(self, node: tuple[str, ...] | None) -> list[str] | None:
+        return None if node is None else list(node)
 
     @field_serializer("size", "priority")
     def _plain_constant(self, d: Any) -> Any:
@@ -204,12 +189,12 @@ class Producer(_Model):
             self.routing_key.sample(rng)
 
 
-class Reject(_Model):
+class Reject(ScenarioModel):
     probability: Annotated[float, Field(ge=0, le=1)]
     requeue: bool = False
 
 
-class Consumer(_Model):
+class Consumer(ScenarioModel):
     """``instances`` consumers named ``name#0``... on ``queue``. ``prefetch`` is
     basic.qos per consumer (0 = unlimited), ``global_prefetch`` a per-channel limit;
     ``priority`` is the x-priority argument; ``reply``: publish a reply to each
@@ -226,60 +211,61 @@ class Consumer(_Model):
     reply: bool = False
     exclusive: bool = False
     global_prefetch: Annotated[int, Field(ge=0, le=65535)] | None = None
+    node: NodeList | None = None
+    """In a cluster: the nodes to connect to, in order (see :attr:`Producer.node`)."""
+
+    _node_tuple = field_validator("node", mode="before")(node_tuple)
+
+    @field_serializer("node")
+    def _node_list(self, node: tuple[str, ...] | None) -> list[str] | None:
+        return None if node is None else list(node)
 
     def instance_names(self) -> list[str]:
         return [f"{self.name}#{i}" for i in range(self.instances)]
 
 
-class Fault(_Model):
-    """A fault at sim time ``at``. Fields per kind (checked by the loader):
-    consumer_crash: target (consumer), optional downtime (restart after; unset =
-    stays down); broker_restart: optional downtime (default 0); slow_consumer:
-    target, factor (service time multiplier), until; connection_loss: target
-    (producer or consumer), downtime; memory_alarm: until."""
-
-    at: Seconds
-    kind: Literal[
-        "consumer_crash", "broker_restart", "slow_consumer", "connection_loss", "memory_alarm"
-    ]
-    until: Seconds | None = None
-    target: ActorRef | None = None
-    downtime: Positive | None = None
-    factor: Positive | None = None
-
-    @property
-    def outage(self) -> float | None:
-        """Seconds until recovery: ``downtime``; for ``broker_restart`` ``0`` when unset.
-        ``None`` for a ``consumer_crash`` without downtime (it stays down)."""
-        if self.downtime is None and self.kind == "broker_restart":
-            return 0.0
-        return self.downtime
-
-    @property
-    def target_name(self) -> str | None:
-        """``worker`` for targets ``worker`` and ``worker#1``."""
-        return None if self.target is None else self.target.partition("#")[0]
-
-    @property
-    def target_index(self) -> int | None:
-        """``1`` for ``worker#1``; ``None`` when the fault hits every instance."""
-        if self.target is None or "#" not in self.target:
-            return None
-        return int(self.target.partition("#")[2])
-
-
 # --- the scenario -----------------------------------------------------------
 
-class Scenario(_Model):
+class Scenario(ScenarioModel):
     name: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
     description: str = ""
     seed: int = 0
     duration: Positive | None = None
     broker: Broker = Broker()
+    cluster: Cluster | None = None
     topology: Topology = Topology()
     producers: list[Producer] = []
     consumers: list[Consumer] = []
     faults: list[Fault] = []
+
+    @model_validator(mode="after")
+    def _node_defaults(self) -> Scenario:
+        """In a cluster, an unset ``node`` is the first node (queues: a name; clients:
+        a tuple of one); copies, so that models passed in are not changed."""
+        if self.cluster is None:
+            return self
+        first = self.cluster.first_node
+
+        def placed(items: list[M], value: Any) -> list[M]:
+            out = []
+            for item in items:
+                if item.node is None:
+                    item = item.model_copy()
+                    derive(item, "node", value)
+                out.append(item)
+            return out
+
+        topology = self.topology.model_copy()
+        derive(topology, "queues", placed(self.topology.queues, first))
+        derive(self, "topology", topology)
+        derive(self, "producers", placed(self.producers, (first,)))
+        derive(self, "consumers", placed(self.consumers, (first,)))
+        return self
+
+    @property
+    def node_names(self) -> tuple[str, ...]:
+        """The cluster's nodes in order; ``()`` for a single broker."""
+        return () if self.cluster is None else self.cluster.node_names
 
     def producer(self, name: str) -> Producer:
         return next(p for p in self.producers if p.name == name)
@@ -297,13 +283,29 @@ class Scenario(_Model):
         return next(x.type for x in self.topology.exchanges if x.name == name)
 
     def fault_targets(self, fault: Fault) -> list[str]:
-        """Instance names (``worker#0`` ...) a fault applies to; ``[]`` if untargeted."""
-        if fault.target_name is None:
+        """Instance names (``worker#0`` ...) a fault applies to; ``[]`` if untargeted
+        or when it hits a node (see :attr:`Fault.node`, :meth:`partition_groups`)."""
+        if fault.target_name is None or fault.kind in NODE_FAULT_KINDS:
             return []
         actors: dict[str, Producer | Consumer] = {a.name: a for a in self.producers}
         actors.update((c.name, c) for c in self.consumers)
         names = actors[fault.target_name].instance_names()
         return names if fault.target_index is None else [names[fault.target_index]]
+
+    def partition_groups(self, fault: Fault) -> tuple[tuple[str, ...], ...]:
+        """The sides of a ``partition``, every node on exactly one: the groups as
+        written, with the nodes they leave out added to the first (in cluster order)."""
+        if fault.groups is None:
+            return ()
+        listed = {n for group in fault.groups for n in group}
+        rest = tuple(n for n in self.node_names if n not in listed)
+        return (fault.groups[0] + rest, *fault.groups[1:])
+
+    def quorum_group_size(self, queue: str) -> int:
+        """How many replicas a quorum queue starts with: ``x-quorum-initial-group-size``
+        (default 3) capped at the number of nodes (1 on a single broker)."""
+        size = self.queue(queue).arguments.get("x-quorum-initial-group-size", 3)
+        return min(size if isinstance(size, int) else 3, max(len(self.node_names), 1))
 
     def to_dict(self, *, compact: bool = False) -> dict[str, Any]:
         """Plain data in the YAML shape. ``compact`` keeps only keys that were set."""

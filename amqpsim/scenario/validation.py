@@ -3,7 +3,7 @@
 :func:`validate_document` checks parsed data against a pydantic model (the shape of
 each field) and :mod:`.checks` (what looks across fields and sections), and raises
 one :class:`ScenarioError` listing every problem with its YAML path (and line, when
-the lines are known). :func:`apply_overrides` re-validates a document with
+the lines are known); what is valid but likely a slip is a :class:`ScenarioWarning`. :func:`apply_overrides` re-validates a document with
 dotted-path overrides.
 
 The document's model is passed in (it is always :class:`~.model.Scenario`): the
@@ -14,6 +14,7 @@ cannot import the model.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -21,7 +22,16 @@ import yaml  # type: ignore[import-untyped]
 from pydantic import BaseModel, ValidationError
 
 from .checks import check_scenario
-from .errors import MISSING, Issue, Problem, ScenarioError, did_you_mean, format_path
+from .cluster_checks import cluster_warnings
+from .errors import (
+    MISSING,
+    Issue,
+    Problem,
+    ScenarioError,
+    ScenarioWarning,
+    did_you_mean,
+    format_path,
+)
 from .paths import allowed_keys, walk_loc
 from .yamlsrc import LineMap, line_of
 
@@ -55,6 +65,8 @@ def validate_document(model: type[M], data: Any, lines: LineMap, file: str | Non
     issues = [i for i in issues if format_path(i.parts, data) not in overridden] + checked
     if issues:
         raise ScenarioError(_to_problems(issues, data, lines, file))
+    for problem in _to_problems(cluster_warnings(data), data, lines, file):
+        warnings.warn(ScenarioWarning(str(problem)), stacklevel=4)
     assert document is not None
     return document
 
