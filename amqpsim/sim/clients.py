@@ -36,6 +36,8 @@ class Client:
         self.gen = 0  # connection generation; callbacks of older ones are ignored
         self.reconnecting = False
         self.owns: list[str] = []
+        #: in a cluster: the nodes to connect to, tried in order at every (re)connect
+        self.nodes: tuple[str | None, ...] = (None,)
 
     # ------------------------------------------------------------------ connecting
     def connect(self, now: float) -> bool:
@@ -43,9 +45,14 @@ class Client:
         if self.up or self.stopped or self.failed:
             return self.up
         b = self.sim.broker
-        try:
-            conn = b.connection_open(now, self.name)
-        except ConnectionError_:
+        conn = None
+        for node in self.nodes:  # a client given several nodes tries them in order
+            try:
+                conn = b.connection_open(now, self.name, node)
+                break
+            except ConnectionError_:
+                continue
+        if conn is None:
             self.retry_later()
             return False
         self.conn = conn
@@ -56,10 +63,13 @@ class Client:
         try:
             self.setting_up = True
             self.open_channel(now)
-        except AMQPError:
-            self.failed = True
+        except AMQPError as err:
             if conn.is_open:
                 b.close_connection(now, conn)
+            if self.transient(err):
+                self.retry_later()  # e.g. a queue whose node is down: try again later
+            else:
+                self.failed = True
             return False
         finally:
             self.setting_up = False
@@ -114,12 +124,41 @@ class Client:
             try:
                 self.setting_up = True
                 self.open_channel(now)
-            except AMQPError:
-                self.failed = True
+            except AMQPError as err:
+                if self.transient(err):
+                    self.up = False
+                    self.gen += 1
+                    if self.conn is not None and self.conn.is_open:
+                        self.sim.broker.close_connection(now, self.conn)
+                    self.retry_later()
+                else:
+                    self.failed = True
             finally:
                 self.setting_up = False
 
     setting_up = False
+
+    def transient(self, err: AMQPError) -> bool:
+        """Whether a set-up error may pass: in a cluster, a 404 (a queue whose node is down
+        or cut off) is retried every ``reconnect_interval``; every other error is final."""
+        return self.sim.broker.cluster is not None and err.reply_code == 404
+
+    def cancelled(self, tag: str) -> None:
+        """basic.cancel from the broker (in a cluster: the queue's node went): as a careful
+        pika worker does, close the connection and start over (redeclare, consume again)."""
+        conn = self.conn
+
+        def start_over() -> None:
+            if conn is not self.conn or conn is None or not conn.is_open:
+                return
+            now = self.sim.env.now
+            self.up = False
+            self.gen += 1
+            self.connection_gone(now, crashed=False, why="connection_closed")
+            self.sim.broker.close_connection(now, conn)
+            self.retry_later()
+
+        self.sim.call_later(0.0, start_over)  # not inside the broker's own reaction
 
     def drop_connection(self, now: float, text: str) -> None:
         """The TCP connection dies (crash / network): the broker notices at once."""

@@ -54,6 +54,7 @@ def _sampler(dist: Any, rng: random.Random) -> Callable[[], float]:
 class ConsumerClient(Client):
     def __init__(self, sim: Simulation, spec: Consumer, index: int) -> None:
         super().__init__(sim, f"{spec.name}#{index}")
+        self.nodes = sim.nodes_of(spec)
         self.spec = spec
         self.tag = self.name
         self.rng_service = stream(sim.seed, "consumer", self.name, "service")
@@ -83,7 +84,7 @@ class ConsumerClient(Client):
         spec = self.spec
         b = self.sim.broker
         ch.on_deliver = self._deliver
-        ch.on_cancel = lambda tag: None
+        ch.on_cancel = self.cancelled if self.sim.broker.cluster is not None else lambda tag: None
         ch.on_return = lambda r: None
         if spec.prefetch:
             b.basic_qos(now, ch, 0, spec.prefetch, False)
@@ -145,6 +146,8 @@ class ConsumerClient(Client):
                 return
             if self.reply:
                 self._reply(now, ch, d)
+            if ch.orphans and d.delivery_tag in ch.orphans:  # its queue took it back (a cluster)
+                sim.emit(Processed(now, self.name, d.msg_id, d.copy, d.queue))
             sim.broker.basic_ack(now, ch, d.delivery_tag, False)
         except AMQPError:
             pass  # recorded by the broker; the channel is closed and reopened

@@ -24,7 +24,7 @@ import simpy
 from simpy.core import StopSimulation
 from simpy.events import URGENT
 
-from ..broker import Broker
+from ..broker import Broker, Cluster
 from ..trace.events import ClientStarted
 from ..trace.recorder import Recorder
 from .config import SimConfig
@@ -61,6 +61,12 @@ class Simulation:
                              consumer_timeout_interval=b.consumer_timeout_interval,
                              auto_ack_settles=False, seed=derive_seed(seed, "broker"))
         self.broker.on_schedule = self._on_broker_timer
+        self.cluster: Cluster | None = None
+        if scenario.cluster is not None:
+            cs = scenario.cluster
+            self.cluster = Cluster(self.broker, list(cs.node_names), partition_handling=cs.partition_handling,
+                                   net_ticktime=cs.net_ticktime, seed=derive_seed(seed, "cluster"))
+            self.cluster.homes = {q.name: q.node for q in scenario.topology.queues if q.node is not None}
         self._wakes: set[float] = set()
         self._bodies: dict[int, bytes] = {}
         self.producers: list[ProducerClient] = []
@@ -116,6 +122,12 @@ class Simulation:
             if spec.queue in exclusive and spec.queue not in owners:
                 owners[spec.queue] = f"{spec.name}#0"
         return owners
+
+    def nodes_of(self, spec: Any) -> tuple[str | None, ...]:
+        """The nodes a client tries, in order (one node: ``(None,)``)."""
+        if self.cluster is None:
+            return (None,)
+        return tuple(spec.node) if spec.node else (self.cluster.order[0],)
 
     def declare(self, now: float, ch: Channel, client: Client) -> None:
         """What a client declares when it (re)connects: the topology it relies on."""

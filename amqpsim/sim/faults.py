@@ -18,11 +18,16 @@ when it is over (restart, recovery, ``until``).
                     messages and non-durable queues lost), ``broker.start`` after
                     ``downtime`` (default 0); clients reconnect and redeclare
 ``memory_alarm``    publishers are blocked in ``[at, until)``
+``node_crash``      a cluster node's VM dies (``target`` the node); it restarts
+                    after ``downtime`` (unset: it stays down); see :mod:`..broker.cluster`
+``node_stop``       a graceful stop of a node, started again after ``downtime``
+``partition``       the network between ``groups`` is cut in ``[at, until)``
 ==================  ==========================================================
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -46,8 +51,11 @@ def apply_fault(sim: Simulation, f: Fault) -> None:
     def end() -> None:
         sim.emit(FaultEnded(sim.env.now, f.kind, f.target))
 
-    targets = [sim.clients[n] for n in sim.scenario.fault_targets(f)]
     kind = f.kind
+    if kind in ("node_crash", "node_stop", "partition"):
+        node_fault(sim, f, end)
+        return
+    targets = [sim.clients[n] for n in sim.scenario.fault_targets(f)]
     if kind == "consumer_crash":
         restart = f.outage if f.outage is not None else sim.config.crash_restart
         for c in targets:
@@ -94,3 +102,34 @@ def apply_fault(sim: Simulation, f: Fault) -> None:
             sim.call_later(f.until - now, clear)
     else:  # pragma: no cover - the scenario model refuses other kinds
         raise ValueError(f"unknown fault kind {kind!r}")
+
+
+def node_fault(sim: Simulation, f: Fault, end: Callable[[], None]) -> None:
+    """A cluster fault: a node crashes or stops (and starts again), or the network splits."""
+    cluster = sim.cluster
+    assert cluster is not None  # the scenario model refuses node faults without a cluster
+    now = sim.env.now
+    if f.kind == "partition":
+        assert f.groups is not None
+        cluster.partition(now, [list(g) for g in f.groups])
+        if f.until is not None:
+
+            def heal() -> None:
+                cluster.heal(sim.env.now)
+                end()
+
+            sim.call_later(f.until - now, heal)
+        return
+    node = f.target
+    assert node is not None
+    if f.kind == "node_crash":
+        cluster.crash(now, node)
+    else:
+        cluster.stop(now, node)
+    if f.outage is not None:
+
+        def start() -> None:
+            cluster.start(sim.env.now, node)
+            end()
+
+        sim.call_later(f.outage, start)

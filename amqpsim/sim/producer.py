@@ -54,6 +54,7 @@ def _noop(*_: Any) -> None:
 class ProducerClient(Client):
     def __init__(self, sim: Simulation, spec: Producer, index: int) -> None:
         super().__init__(sim, f"{spec.name}#{index}")
+        self.nodes = sim.nodes_of(spec)
         self.spec = spec
         self.rng_gaps = stream(sim.seed, "producer", self.name, "arrivals")
         self.rng = stream(sim.seed, "producer", self.name, "content")
