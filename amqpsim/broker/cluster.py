@@ -40,6 +40,7 @@ from ..trace.events import (
 from .errors import ChannelError, ConnectionError_, q_res
 from .failover import Failover
 from .placement import Placement, mirror_nodes, quorum_members
+from .splitbrain import SplitBrain
 
 if TYPE_CHECKING:
     from .broker import Broker
@@ -103,6 +104,7 @@ class Cluster:
         #: quorum consumers cut off from their leader (reinstated when it is reachable again)
         self.suspended: list[Consumer] = []
         self.failover = Failover(self)
+        self.split = SplitBrain(self)
         broker.cluster = self
         broker.vhost.guard = self.guard
         broker.vhost.on_declared = self.placed
@@ -130,14 +132,27 @@ class Cluster:
             return False
         return sum(1 for m in p.members if self.linked(leader, m)) * 2 > len(p.members)
 
+    def side_of(self, node: str) -> int | None:
+        """The group of ``node`` while the network is cut, or in the nodes' view after an
+        ``ignore`` partition healed (None: the cluster is whole)."""
+        groups = self.side if self.side is not None else self.view
+        return None if groups is None else groups[node]
+
     def live(self, p: Placement) -> bool:
         q = p.queue
+        if p.twin_side is not None:
+            return self.split.is_live(p)
         return not q.deleted and self.broker.vhost.queues.get(q.name) is q
 
     def placements_live(self) -> list[Placement]:
+        """Every queue's placement, the twins of a split brain included."""
         for name in [n for n, p in self.placements.items() if not self.live(p)]:
             del self.placements[name]
-        return list(self.placements.values())
+        return list(self.placements.values()) + self.split.placements()
+
+    def all_queues(self) -> list[Queue]:
+        """The vhost's queues and the twins of a split brain."""
+        return list(self.broker.vhost.queues.values()) + self.split.queues()
 
     # ================================================================ hooks for the broker
     def admit_connection(self, node: str | None) -> str:
@@ -148,16 +163,20 @@ class Cluster:
             raise ConnectionError_(320, f"CONNECTION_FORCED - node '{full_name(node)}' is {self.state[node]}")
         return node
 
-    def guard(self, ch: Channel, q: Queue, method: str) -> None:
-        """A 404 when ``q`` has no leader ``ch``'s node can reach (RabbitMQ's texts)."""
+    def guard(self, ch: Channel, q: Queue, method: str) -> Queue:
+        """The queue ``ch``'s node uses for ``q`` (a split brain's twin on its side), or a
+        404 when it has no leader that node can reach (RabbitMQ's texts)."""
         p = self.placements.get(q.name)
         if p is None or p.queue is not q:
-            return
+            return q
         node = ch.connection.node
         assert node is not None
+        twin = self.split.resolve(node, q.name)
+        if twin is not None:
+            p, q = twin, twin.queue
         if p.leader is not None and (self.linked(node, p.leader) if p.qtype == "quorum"
                                      else self.reach(node, p.leader)):
-            return
+            return q
         if p.qtype == "classic" or p.unavailable == "down":
             text = f"home node '{full_name(p.home)}' of durable {q_res(q.name)} is down or inaccessible"
         else:
@@ -218,6 +237,13 @@ class Cluster:
         refused: list[str] | None = None
         waiting: list[str] = []
         for name in targets:
+            twin = None if node is None else self.split.resolve(node, name)
+            if twin is not None and node is not None:  # a split brain: this side's own master takes it
+                if twin.leader is None or not self.reach(node, twin.leader):
+                    continue  # its master is gone too: unroutable on this side
+                if not twin.queue.offer(now, msg, ttl_ms, ch):
+                    refused = (refused or []) + [name]
+                continue
             verdict = self._verdict(node, name)
             if verdict == "take":
                 now_targets.append(name)
@@ -385,6 +411,7 @@ class Cluster:
             losers = self._autoheal_losers(groups)
             for n in losers:
                 self.node_down(now, n, "autoheal")
+            self.split.autoheal(now, losers)
             for n in losers:  # a loser stops its app, waits for the winner and starts again
                 self.broker.schedule(now + 2.0, partial(self._up_at, node=n, cause="autoheal"))
         for p in self.placements_live():

@@ -72,6 +72,9 @@ class Failover:
         """No leader left: a durable queue waits for its node with its persistent copies."""
         q = p.queue
         reason = f"node_{cause}"
+        if p.twin_side is not None:  # a split brain's second master has nowhere to go
+            self.cluster.split.discard(now, p, reason)
+            return
         orphans = self.take_back(q)
         for c in list(q.consumers):
             c.channel.consumers.cancel_by_broker(now, c)
@@ -191,6 +194,8 @@ class Failover:
         if p.leader is None:
             return
         if p.qtype == "mirrored":
+            if cluster.partition_handling != "pause_minority" and p.twin_side is None:
+                cluster.split.promote_twins(now, p)  # a master on each side
             gone = [m for m in p.mirrors if not cluster.linked(p.leader, m)]
             for m in gone:
                 p.drop_member(m)

@@ -50,6 +50,8 @@ class Placement:
     policy: dict[str, Any] = field(default_factory=dict)
     #: the queue's ``next_seq`` when the network was cut (mirrors across the cut miss later copies)
     cut_seq: int = 0
+    #: a split brain's second master (:mod:`.splitbrain`): the side it serves; None: the queue itself
+    twin_side: int | None = None
 
     @property
     def mirrors(self) -> list[str]:

@@ -66,7 +66,7 @@ class VHost:
         self.losing: str | None = None  # while a node stops: the reason its copies are lost
         #: in a cluster: checks a queue is reachable from the channel's node (raises a 404),
         #: and is told of every new queue (where it lives)
-        self.guard: Callable[[Channel, Queue, str], None] | None = None
+        self.guard: Callable[[Channel, Queue, str], Queue] | None = None
         self.on_declared: Callable[[float, Channel, Queue], None] | None = None
 
     # ================================================================ exchanges
@@ -186,7 +186,7 @@ class VHost:
             raise not_found_queue(name, method)
         self._check_exclusive(q, ch, method)
         if self.guard is not None:
-            self.guard(ch, q, method)
+            q = self.guard(ch, q, method)
         return q
 
     def queue_declare(self, now: float, ch: Channel, queue: str, passive: bool, durable: bool, exclusive: bool,
@@ -214,7 +214,7 @@ class VHost:
             if q.exclusive_owner is not owner:
                 raise locked(queue, "queue.declare")
             if self.guard is not None:
-                self.guard(ch, q, "queue.declare")
+                q = self.guard(ch, q, "queue.declare")
             check_equivalent(q, durable, auto_delete, arguments)
             q.touch(now)
         else:

@@ -181,7 +181,8 @@ class Simulation:
                 continue
             if not c.up or not c.idle:
                 return
-        for q in self.broker.queues.values():
+        cluster = self.cluster
+        for q in (self.broker.queues.values() if cluster is None else cluster.all_queues()):
             if q.unacked:
                 return
             if q.message_count():

@@ -11,7 +11,8 @@ from amqpsim.trace.events import FATE_OF, Enqueued
 
 def live_copies(broker: Broker) -> list[int]:
     """Copy ids still in the broker: ready in a queue or held by a channel."""
-    live = [e.copy for q in broker.queues.values() for e in q.store]
+    queues = broker.queues.values() if broker.cluster is None else broker.cluster.all_queues()
+    live = [e.copy for q in queues for e in q.store]
     for conn in broker.connections.values():
         for ch in conn.channels.values():
             live += [e.copy for e in ch.outstanding()]
@@ -63,7 +64,7 @@ def assert_conservation(broker: Broker) -> None:
             for *_, taken in ch.tx_settles:
                 for _t, u in taken:
                     held[id(u.queue)] += 1
-    for q in broker.queues.values():
+    for q in (broker.queues.values() if broker.cluster is None else broker.cluster.all_queues()):
         assert q.unacked == held[id(q)], (q.name, q.unacked, held[id(q)])
         assert q.ready_bytes == sum(e.msg.size for e in q.store), q.name
 

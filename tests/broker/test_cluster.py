@@ -327,3 +327,44 @@ def test_ignore_keeps_classic_queues_split_after_the_heal():
     err = lab.error(lab.queue_declare, b, "cq", durable=True)
     assert err.reply_code == 404
     assert_conservation(lab.broker)
+
+
+def test_ignore_splits_a_mirrored_queue_into_two_masters_both_confirming():
+    """Fact 12: once the cut is noticed each side has its master; both take and confirm."""
+    lab = Lab("ignore", tick=10.0)
+    mirrored(lab)
+    a = lab.ch("rabbit1", confirm=True)
+    lab.publish(a, "mq", 2, "before")
+    lab.cluster.partition(5.0, [["rabbit1"], ["rabbit2", "rabbit3"]])
+    lab.at(20.0)
+    placed = [(e.leader, e.reason) for e in events(lab.broker, QueuePlaced) if e.reason == "split"]
+    assert placed == [("rabbit2", "split")]
+    b = lab.ch("rabbit2", confirm=True)
+    lab.publish(a, "mq", 1, "one")
+    lab.publish(b, "mq", 3, "two")
+    assert all(ok for _t, ok in confirms(a)) and confirms(b) == [(1, True), (2, True), (3, True)]
+    assert lab.queue_declare(a, "mq", durable=True)[1] == 3  # the two before the split + one
+    assert lab.queue_declare(b, "mq", durable=True)[1] == 5  # the mirror's two + three
+    lab.cluster.heal(30.0)
+    assert lab.queue_declare(b, "mq", durable=True)[1] == 5  # ignore: still split
+    assert_conservation(lab.broker)
+
+
+def test_autoheal_discards_the_losing_side_with_its_confirmed_messages():
+    """Fact 11: the side with fewer client connections restarts; its copies are lost."""
+    lab = Lab("autoheal", tick=10.0)
+    mirrored(lab)
+    a = lab.ch("rabbit1", confirm=True)
+    lab.cluster.partition(5.0, [["rabbit1"], ["rabbit2", "rabbit3"]])
+    lab.at(20.0)
+    b, c = lab.ch("rabbit2", confirm=True), lab.ch("rabbit3")
+    lab.publish(a, "mq", 4, "lonely")
+    lab.publish(b, "mq", 2, "crowd")
+    lab.cluster.heal(30.0)
+    lost = events(lab.broker, Lost)
+    assert len(lost) == 4 and {e.reason for e in lost} == {"autoheal"}
+    assert lab.queue_declare(c, "mq", durable=True)[1] == 2
+    assert lab.leader("mq") == "rabbit2"
+    lab.at(33.0)
+    assert lab.cluster.state["rabbit1"] == "up"
+    assert_conservation(lab.broker)
