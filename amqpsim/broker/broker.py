@@ -243,6 +243,8 @@ class Broker:
     def queue_bind(self, now: float, ch: Channel, queue: str, exchange: str,
                    routing_key: str | None = None, arguments: dict | None = None) -> None:
         queue, routing_key = self.vhost.queue_binding(ch, queue, routing_key, "queue.bind")
+        if self.cluster is not None and queue in self.vhost.queues:
+            self.vhost.queue(ch, queue, "queue.bind")  # 404 when its node is down or cut off
         self.vhost.bind(now, ch, Binding.make(exchange, queue, "queue", routing_key, arguments), "queue.bind")
 
     @command("queue.unbind")

@@ -76,12 +76,37 @@ class SimulatedCluster:
         self._act(self.cluster.partition, [list(g) for g in groups])
 
     def heal(self) -> None:
+        """Restore the network; returns once every paused node has resumed (about 1 s)."""
         self._act(self.cluster.heal)
+        deadline = self.world.now + 5.0
+        while "paused" in self.cluster.state.values() and self.world.now < deadline:
+            self.sleep(0.5)
 
-    def sleep(self, seconds: float) -> None:
-        """Let ``seconds`` of simulated time pass (outside any connection)."""
+    def sleep(self, seconds: float, *connections: Any) -> None:
+        """Let ``seconds`` of simulated time pass, servicing ``connections`` (their callbacks
+        run here, as in ``process_data_events``) at every instant something happens; an
+        error a connection raises (e.g. the broker closed it) propagates."""
         w = self.world
-        w.wait_until(lambda: False, w.now + seconds)
+        deadline = w.now + seconds
+        while True:
+            for conn in connections:
+                if conn.is_open:
+                    conn.process_data_events(0)
+            if w.now >= deadline:
+                return
+            t = w.next_time()
+            w.advance_to(deadline if t is None or t > deadline else max(t, w.now))
+            if t is not None and t <= w.now and not connections:
+                w.fire_due()
+
+    def now(self) -> float:
+        """Simulated seconds."""
+        return self.world.now
+
+    def set_policy(self, name: str, pattern: str, definition: dict[str, Any], apply_to: str = "queues",
+                   priority: int = 0) -> None:
+        """``rabbitmqctl set_policy`` on "/" (refused as RabbitMQ refuses a bad policy)."""
+        self.broker.set_policy(self.world.now, name, pattern, definition, priority, apply_to)
 
     def leader(self, queue: str) -> str | None:
         """The node of ``queue``'s leader (classic: home, mirrored: master); None: none."""
