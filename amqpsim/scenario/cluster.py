@@ -13,10 +13,11 @@ from pydantic import Discriminator, Field, Tag, field_serializer, field_validato
 
 from .base import ScenarioModel
 
-__all__ = ["NODE_FAULT_KINDS", "Cluster", "NodeList", "NodeName", "PARTITION_HANDLING",
+__all__ = ["MAX_NODES", "NODE_FAULT_KINDS", "Cluster", "NodeList", "NodeName", "PARTITION_HANDLING",
            "node_tuple"]
 
 NODE_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+MAX_NODES = 100
 PARTITION_HANDLING = ("ignore", "pause_minority", "autoheal")
 NODE_FAULT_KINDS = ("node_crash", "node_stop", "partition")
 """The fault kinds that need a cluster section."""
@@ -38,13 +39,15 @@ def node_tuple(value: Any) -> Any:
 
 
 class Cluster(ScenarioModel):
-    """``nodes``: how many (named ``rabbit1``..``rabbitN``) or the names, in order;
+    """``nodes``: how many (named ``rabbit1``..``rabbitN``) or the names, in order (at
+    most :data:`MAX_NODES`);
     ``partition_handling``: RabbitMQ's ``cluster_partition_handling``; ``net_ticktime``:
     seconds of silence before a peer is considered down (noticed 0.75-1.25 x later)."""
 
     nodes: Annotated[
-        Annotated[Annotated[int, Field(ge=1)], Tag("count")]
-        | Annotated[Annotated[NodeList, Field(min_length=1)], Tag("names")],
+        Annotated[Annotated[int, Field(ge=1, le=MAX_NODES)], Tag("count")]
+        | Annotated[Annotated[NodeList, Field(min_length=1, max_length=MAX_NODES)],
+                    Tag("names")],
         Discriminator(_nodes_tag),
     ]
     partition_handling: Literal["ignore", "pause_minority", "autoheal"] = "ignore"

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .cluster import NODE_FAULT_KINDS, NODE_NAME_PATTERN
+from .cluster import MAX_NODES, NODE_FAULT_KINDS, NODE_NAME_PATTERN
 from .errors import MISSING, Issue, did_you_mean
 
 __all__ = ["check_cluster", "cluster_warnings"]
@@ -89,10 +89,15 @@ class _ClusterChecker:
         if _is_int(nodes):
             if nodes < 1:
                 self.add(p, f"a cluster needs at least 1 node, got {nodes}", nodes)
-            self.nodes = [f"rabbit{i}" for i in range(1, nodes + 1)]
+            elif nodes > MAX_NODES:
+                self.add(p, f"a cluster has at most {MAX_NODES} nodes, got {nodes}", nodes)
+            else:
+                self.nodes = [f"rabbit{i}" for i in range(1, nodes + 1)]
         elif isinstance(nodes, list):
             if not nodes:
                 self.add(p, "a cluster needs at least 1 node, got an empty list", nodes)
+            elif len(nodes) > MAX_NODES:
+                self.add(p, f"a cluster has at most {MAX_NODES} nodes, got {len(nodes)}", nodes)
             for i, name in enumerate(nodes):
                 if not isinstance(name, str) or not _NODE_NAME.match(name):
                     self.add((*p, i), "a node name is letters, digits, '-' and '_', got "

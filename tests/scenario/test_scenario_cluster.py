@@ -204,6 +204,9 @@ def test_the_cluster_section_refuses_bad_values_with_suggestions() -> None:
 @pytest.mark.parametrize(("cluster", "path", "message"), [
     ("{nodes: 0}", "cluster.nodes", "a cluster needs at least 1 node, got 0"),
     ("{nodes: []}", "cluster.nodes", "a cluster needs at least 1 node, got an empty list"),
+    ("{nodes: 1000000000}", "cluster.nodes", "a cluster has at most 100 nodes, got 1000000000"),
+    (f"{{nodes: [{', '.join(f'n{i}' for i in range(101))}]}}", "cluster.nodes",
+     "a cluster has at most 100 nodes, got 101"),
     ("{nodes: three}", "cluster.nodes",
      "expected a number of nodes (rabbit1..rabbitN) or a list of node names, got 'three'"),
     ("{nodes: yes}", "cluster.nodes",
