@@ -105,3 +105,22 @@ def test_unavailable_is_the_length_of_the_leaderless_spans(steps, tail):
     nodes = [x[1] for x in q["leaders"] if x[1] is not None]
     assert q["leader_changes"] == sum(1 for x, y in zip(nodes, nodes[1:], strict=False) if x != y)
     assert all(a[1] != b[1] for a, b in zip(q["leaders"], q["leaders"][1:], strict=False))
+
+
+def _printed(summary) -> str:
+    from rich.console import Console
+
+    from amqpsim.trace.table import print_summary
+
+    console = Console(record=True, width=140)
+    print_summary(summary, console)
+    return console.export_text()
+
+
+def test_the_tables_show_the_cluster():
+    text = _printed(summarize(cluster_records(), "fake", 1, END))
+    for shown in ("cluster nodes", "network partitions", "queues in the cluster", "confirmed_lost",
+                  "unconfirmed", "rabbit1 | rabbit2+rabbit3", "65-91", "rabbit2@10"):
+        assert shown in text, shown
+    single = _printed(summarize(cluster_records(cluster=False), "fake", 1, END))
+    assert "cluster" not in single and "confirmed_lost" not in single
