@@ -124,3 +124,12 @@ def test_the_tables_show_the_cluster():
         assert shown in text, shown
     single = _printed(summarize(cluster_records(cluster=False), "fake", 1, END))
     assert "cluster" not in single and "confirmed_lost" not in single
+
+
+def test_a_log_read_back_folds_the_same(tmp_path):
+    from amqpsim.trace.io import read_events, write_events
+
+    for name in ("log.jsonl", "log.parquet"):
+        write_events(cluster_records(), tmp_path / name)
+        s = summarize(read_events(tmp_path / name), "fake", 1, END)
+        assert s["cluster"] == CLUSTER and {k: s["messages"][k] for k in MESSAGES} == MESSAGES, name
