@@ -30,7 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cluster import ClusterView
+from .cluster_view import ClusterView
 from .events import (
     FATE_OF,
     Acked,

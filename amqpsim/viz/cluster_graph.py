@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyBboxPatch, Patch
 
-from ..trace.cluster import ClusterView
+from ..trace.cluster_view import ClusterView
 from . import style as S
 from .data import name_of, view_of
 

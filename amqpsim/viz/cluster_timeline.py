@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..trace.cluster import ClusterView
+from ..trace.cluster_view import ClusterView
 from . import style as S
 from .cluster_graph import NO_LEADER, NODE_STYLE, cluster_of
 from .data import name_of, step_xy, view_of
