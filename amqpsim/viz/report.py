@@ -61,29 +61,27 @@ CLUSTER_FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
                          "leader over time and the windows it had none (hatched red), its ready messages "
                          "and the copies lost, per time bin. Partitions are shaded; the dotted line is "
                          "when the nodes noticed the partition.", cluster_timeline),
-    "cluster_graph": ("The cluster at the worst moment", "The nodes, where each queue's leader (★) and "
+    "cluster_graph": ("The cluster when it mattered", "The nodes, where each queue's leader (★) and "
                       "replicas were (light: synced, dashed: unsynchronised), and the partition in force "
-                      "(a red wall between the sides), at the instant with the most queues without a "
-                      "leader (else the end of the run).", lambda run: cluster_graph(run, at=worst_moment(run.view))),
+                      "(a red wall between the sides), at the instant a queue first lost or changed its "
+                      "leader (else when the most nodes were down; else at the end of the run).",
+                      lambda run: cluster_graph(run, at=key_moment(run.view))),
 }
 
 
-def worst_moment(view: RunView) -> float | None:
-    """The first instant with the most queues without a leader (then the most nodes not up),
-    among the instants where the cluster changed; None (the end) when nothing happened."""
+def key_moment(view: RunView) -> float | None:
+    """The instant the cluster picture of a report shows: when a queue first lost or changed its
+    leader (a failover, an election, a partition noticed), else the first instant with the most
+    nodes not up; None (the end of the run) when nothing happened."""
     cv = view.cluster
     if cv is None:
         return None
-    instants = sorted({p.time for ps in cv.placements.values() for p in ps}
-                      | {w.start for ws in cv.windows.values() for w in ws}
-                      | {p["start"] for p in cv.partitions})
-
-    def badness(t: float) -> tuple[int, int]:
-        leaderless = sum(1 for q in cv.placements if (p := cv.placement(q, t)) is not None and p.leader is None)
-        return leaderless, sum(1 for n in cv.nodes if cv.node_state(n, t) != "up")
-
-    best = max(instants, key=badness, default=None)
-    return None if best is None or badness(best) == (0, 0) else best
+    first = [ps[i].time for ps in cv.placements.values() for i in range(1, len(ps)) if ps[i].leader != ps[i - 1].leader]
+    if first:
+        return min(first)
+    starts = sorted({w.start for ws in cv.windows.values() for w in ws})
+    best = max(starts, key=lambda t: sum(1 for n in cv.nodes if cv.node_state(n, t) != "up"), default=None)
+    return best
 
 
 def figures_of(view: RunView) -> dict[str, tuple[str, str, Callable[[Any], Figure]]]:

@@ -12,8 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "trace"))
 from cluster_records import END, cluster_records  # noqa: E402
 
 from amqpsim import viz  # noqa: E402
+from amqpsim.trace.events import ClusterFormed, NodeDown, NodeUp, QueuePlaced  # noqa: E402
 from amqpsim.trace.views import fold_view  # noqa: E402
-from amqpsim.viz.report import CLUSTER_FIGURES, FIGURES, worst_moment, write_report  # noqa: E402
+from amqpsim.viz.report import CLUSTER_FIGURES, FIGURES, key_moment, write_report  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +75,17 @@ def test_a_single_node_run_has_no_cluster_pictures():
         viz.cluster_graph(single)
     with pytest.raises(ValueError, match="not a cluster run"):
         viz.cluster_timeline(single)
-    assert worst_moment(single) is None
+    assert key_moment(single) is None
 
 
-def test_the_worst_moment_has_the_most_queues_without_a_leader(view):
-    assert worst_moment(view) == 8.0  # logs and orders have none, rabbit1 and rabbit3 are down
+def test_the_reports_moment_is_the_first_change_of_leader(view):
+    assert key_moment(view) == 5.0  # logs lost its leader with rabbit3
+    formed = ClusterFormed(0.0, ("a", "b", "c"), "ignore", 60.0)
+    placed = QueuePlaced(0.0, "q", "quorum", "a", ("a", "b", "c"), ("a", "b", "c"), "declared")
+    calm = fold_view([formed, placed, NodeDown(3.0, "b", "crash"), NodeDown(4.0, "c", "stop"),
+                      NodeUp(6.0, "b", "restart")], sim_time=10.0)
+    assert key_moment(calm) == 4.0  # no leader changed: when the most nodes were down
+    assert key_moment(fold_view([formed, placed], sim_time=10.0)) is None
 
 
 def test_the_report_of_a_cluster_run(view, tmp_path):
