@@ -156,7 +156,7 @@ def cluster_graph(run: Any, at: float | None = None, max_queues: int = 8, title:
     fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8)
     name = name_of(run, "")
     where = " | ".join("+".join(s) for s in sides) if sides else "no partition"
-    S.suptitle(fig, title or (f"Cluster at t = {t:g} s" + (f" — {name}" if name else "")))
+    S.suptitle(fig, title or (f"Cluster at t = {round(t, 2):g} s" + (f" — {name}" if name else "")))
     ax.set_title(f"{len(cv.nodes)} nodes · partition_handling {cv.partition_handling} · {where}",
                  fontsize=9, color=S.MUTED, fontweight="normal", loc="left")
     return fig
