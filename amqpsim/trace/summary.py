@@ -51,6 +51,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .cluster import ClusterFold
+from .events import ClusterFormed
 from .live import FATES, RATES, LiveLedger, QueueStats
 
 MESSAGE_KEYS = ("published", "confirmed", "nacked", "returned", "unroutable", "routed_copies",
@@ -68,6 +70,33 @@ class Summarizer(LiveLedger):
         self.bins: list[list[int]] = [[] for _ in RATES]
         self.end_time: float | None = None
         self._last_width = interval
+        #: the cluster fold, made at the run's ``ClusterFormed`` (None: a single-node run)
+        self.cluster: ClusterFold | None = None
+        self._handlers[ClusterFormed] = self._cluster_formed
+
+    def _chain(self, cls: type, extra: Any, before: bool = False) -> None:
+        """Run ``extra(ev)`` with the summary's handler of ``cls`` (before it when ``before``)."""
+        inner = self._handlers.get(cls)
+        if inner is None:
+            self._handlers[cls] = extra
+            return
+
+        def both(ev: Any) -> None:
+            if before:
+                extra(ev)
+            inner(ev)
+            if not before:
+                extra(ev)
+
+        self._handlers[cls] = both
+
+    def _cluster_formed(self, ev: ClusterFormed) -> None:
+        """The run is on a cluster: from now on the cluster fold reads its records too."""
+        if self.cluster is not None:
+            return
+        self.cluster = ClusterFold(ev, live=self.msgs)
+        for cls, handler in self.cluster.handlers().items():
+            self._chain(cls, handler)
 
     # ------------------------------------------------------------------ series
     def _new_queue(self, q: QueueStats) -> None:
@@ -143,7 +172,9 @@ class Summarizer(LiveLedger):
                                "busy_fraction": s.busy / sim_time if sim_time > 0 else 0.0,
                                "redelivered": s.redelivered, "rejected": s.rejected, "lost": s.lost}
         fate_sum = sum(self.fates.values()) + self.remaining
-        return {
+        if self.cluster is not None:
+            messages.update(self.cluster.messages())
+        out = {
             "scenario": scenario,
             "seed": seed,
             "sim_time": float(sim_time),
@@ -157,6 +188,9 @@ class Summarizer(LiveLedger):
             "series": self.series(),
             "errors": sorted(self.errors.values(), key=lambda e: (e["first"], str(e["actor"]), e["code"])),
         }
+        if self.cluster is not None:
+            out["cluster"] = self.cluster.summary(float(sim_time))
+        return out
 
 
 def summarize(events: Iterable[Any], scenario: str | None = None, seed: int | None = None,

@@ -38,6 +38,10 @@ def summary_renderables(summary: dict[str, Any]) -> list[Any]:
     for key in ("published", "confirmed", "nacked", "returned", "unroutable", "routed_copies",
                 "delivered", "redelivered"):
         left.add_row(key, _fmt(m.get(key, 0)))
+    for key in ("confirmed_lost", "unconfirmed"):  # a cluster run's
+        if key in m:
+            style = "bold red" if m[key] and key == "confirmed_lost" else "yellow" if m[key] else ""
+            left.add_row(Text(key, style=style), Text(_fmt(m[key]), style=style))
     right = Table(title="fate of every routed copy", header_style="bold")
     right.add_column("fate")
     right.add_column("copies", justify="right")
@@ -45,6 +49,9 @@ def summary_renderables(summary: dict[str, Any]) -> list[Any]:
         style = _FATE_STYLE.get(key, "") if m.get(key, 0) else ""
         right.add_row(Text(key, style=style), Text(_fmt(m.get(key, 0)), style=style))
     out.append(Columns([left, right]))
+
+    if summary.get("cluster"):
+        out.extend(cluster_renderables(summary["cluster"]))
 
     queues = summary.get("queues", {})
     if queues:
@@ -88,6 +95,46 @@ def summary_renderables(summary: dict[str, Any]) -> list[Any]:
         for e in errors:
             t.add_row(str(e["actor"]), str(e["code"]), e["scope"], _fmt(e["count"]), f"{e['first']:.4g} s",
                       e["text"])
+        out.append(t)
+    return out
+
+
+def _spans(spans: list[list[Any]]) -> str:
+    return ", ".join(f"{_fmt(a)}-{_fmt(b)}" for a, b in spans) or "-"
+
+
+def cluster_renderables(cluster: dict[str, Any]) -> list[Any]:
+    """Rich tables for a summary's ``cluster`` key: nodes, partitions, queues."""
+    from rich.table import Table
+    from rich.text import Text
+
+    out: list[Any] = []
+    t = Table(title="cluster nodes", header_style="bold")
+    for col in ("node", "down (s)", "paused (s)", "restarts"):
+        t.add_column(col, justify="right" if col == "restarts" else "left")
+    for name, n in cluster.get("nodes", {}).items():
+        t.add_row(name, _spans(n["down"]), _spans(n["paused"]), _fmt(n["restarts"]))
+    out.append(t)
+    parts = cluster.get("partitions", [])
+    if parts:
+        t = Table(title="network partitions", header_style="bold")
+        for col in ("start", "detected", "end", "sides"):
+            t.add_column(col, justify="left" if col == "sides" else "right")
+        for p in parts:
+            t.add_row(_fmt(p["start"]), "-" if p["detected"] is None else _fmt(p["detected"]), _fmt(p["end"]),
+                      " | ".join("+".join(g) for g in p["groups"]))
+        out.append(t)
+    queues = cluster.get("queues", {})
+    if queues:
+        t = Table(title="queues in the cluster", header_style="bold")
+        for col in ("queue", "type", "leaders", "leader changes", "unavailable (s)"):
+            t.add_column(col, justify="right" if col in ("leader changes", "unavailable (s)") else "left")
+        for name, q in queues.items():
+            leaders = ", ".join(f"{x[1] or 'none'}@{_fmt(x[0])}" for x in q["leaders"][-4:])
+            if len(q["leaders"]) > 4:
+                leaders = "... " + leaders
+            t.add_row(name or '""', q["type"], leaders, _fmt(q["leader_changes"]),
+                      Text(_fmt(q["unavailable"]), style="bold red" if q["unavailable"] else ""))
         out.append(t)
     return out
 

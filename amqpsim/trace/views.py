@@ -30,10 +30,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .cluster_view import ClusterView
 from .events import (
     FATE_OF,
     Acked,
     Bound,
+    ClusterFormed,
     Confirmed,
     DeadLettered,
     Delivered,
@@ -109,6 +111,9 @@ class RunView:
     topology: dict[str, list[dict[str, Any]]]  #: definitions.json-shaped, from the declare and bind events
     wait: dict[str, tuple[list[float], list[int]]]  #: queue -> wait values and weights
     latency: tuple[list[float], list[int]]  #: publish-to-ack values and weights
+    #: a cluster run's nodes, partitions and queue placements, and its lost copies per bin
+    #: (:class:`~amqpsim.trace.cluster.ClusterView`); None for a single-node run
+    cluster: ClusterView | None = None
 
 
 class ViewFold(Summarizer):
@@ -130,6 +135,8 @@ class ViewFold(Summarizer):
         self.flows: Counter[tuple[str, str]] = Counter()
         self.faults: list[dict[str, Any]] = []
         self.topology_events: list[Any] = []
+        self.lost_bins: list[int] = []  # a cluster run's lost copies per bin
+        self.confirmed_lost_bins: list[int] = []  # and publishes found confirmed-lost
         chained: tuple[tuple[type, Any], ...] = ((Published, self._v_publish), (Enqueued, self._v_enqueue),
                            (Delivered, self._v_deliver), (Acked, self._v_ack), (Confirmed, self._v_confirm),
                            (Returned, self._v_return), (Unroutable, self._v_unroutable), (FaultStarted, self._v_fault),
@@ -142,20 +149,6 @@ class ViewFold(Summarizer):
             self._chain(changing, self._v_touch)
         for shaping in _TOPOLOGY:
             self._chain(shaping, self.topology_events.append)
-
-    def _chain(self, cls: type, extra: Any, before: bool = False) -> None:
-        """Run ``extra(ev)`` with the summary's handler of ``cls`` (before it when ``before``)."""
-        inner = self._handlers.get(cls)
-
-        def both(ev: Any) -> None:
-            if before:
-                extra(ev)
-            if inner is not None:
-                inner(ev)
-            if not before:
-                extra(ev)
-
-        self._handlers[cls] = both
 
     def take(self, events: Any) -> None:
         room = self.max_frames - len(self.frames)
@@ -257,9 +250,19 @@ class ViewFold(Summarizer):
             b = self.cbin[name] = [0.0, 0]
         return b
 
+    def _cluster_formed(self, ev: ClusterFormed) -> None:
+        super()._cluster_formed(ev)
+        n = len(self.bins[0])
+        self.lost_bins, self.confirmed_lost_bins = [0] * n, [0] * n
+
     def _close_bin(self) -> None:
         edge = self.edge
         super()._close_bin()
+        cl = self.cluster
+        if cl is not None:
+            self.lost_bins.append(cl.lost_now)
+            self.confirmed_lost_bins.append(cl.confirmed_lost_now)
+            cl.lost_now = cl.confirmed_lost_now = 0
         for k in RATE_KINDS:
             self.rate_bins[k].append(self.rate_now[k])
             self.rate_now[k] = 0
@@ -284,6 +287,9 @@ class ViewFold(Summarizer):
     def _merge(self) -> None:
         super()._merge()
         self.rate_bins = {k: _pairs(v, sum) for k, v in self.rate_bins.items()}
+        if self.cluster is not None:
+            self.lost_bins = _pairs(self.lost_bins, sum)
+            self.confirmed_lost_bins = _pairs(self.confirmed_lost_bins, sum)
         for s in self.qseries.values():
             s.ready_min, s.ready_max = _pairs(s.ready_min, min), _pairs(s.ready_max, max)
             s.ready_last, s.unacked_last = s.ready_last[1::2], s.unacked_last[1::2]
@@ -303,7 +309,9 @@ class ViewFold(Summarizer):
                        queues=dict(sorted(self.qseries.items())), consumers=dict(sorted(self.cseries.items())),
                        rates=rates, outcomes=self.outcomes, flows=self.flows, faults=self.faults,
                        frames=self.frames, topology=topology_from_events(self.topology_events), wait={n: q.wait.points() for n, q in sorted(self.queues.items())},
-                       latency=self.latency.points())
+                       latency=self.latency.points(),
+                       cluster=None if self.cluster is None else self.cluster.view(
+                           float(summary["sim_time"]), self.lost_bins, self.confirmed_lost_bins))
 
 
 def _pairs(xs: list[Any], f: Any) -> list[Any]:

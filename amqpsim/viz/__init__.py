@@ -13,12 +13,16 @@ event log, so it costs what a summary costs::
     viz.queue_depth(result)
     viz.message_rates(result)
     viz.ledger({"3 workers": result, "5 workers": other})
+    viz.cluster_timeline(cluster_result)          # a cluster run: nodes, partitions, leaders
+    viz.cluster_graph(cluster_result, at=120.0)   # the cluster at one instant
     viz.write_report(result, "reports/online-store")
 
 Colours are shared: a fate has one colour in every picture (:data:`FATES`).
 """
 
 from .animation import flow_animation, player_html
+from .cluster_graph import cluster_graph
+from .cluster_timeline import cluster_timeline
 from .depth import queue_depth
 from .graph import export_graph, routing_networkx
 from .latency import latency
@@ -32,6 +36,8 @@ from .timeline import consumer_timeline
 
 __all__ = [
     "FATES",
+    "cluster_graph",
+    "cluster_timeline",
     "consumer_timeline",
     "export_graph",
     "flow_animation",

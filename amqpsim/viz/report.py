@@ -21,6 +21,8 @@ from matplotlib.figure import Figure
 
 from ..trace.views import RunView
 from .animation import flow_animation, player_html
+from .cluster_graph import cluster_graph
+from .cluster_timeline import cluster_timeline
 from .data import description_of, name_of, topology_of, view_of
 from .depth import queue_depth
 from .latency import latency
@@ -30,7 +32,7 @@ from .routing import routing_graph
 from .sequence import sequence_diagram
 from .timeline import consumer_timeline
 
-__all__ = ["write_report", "FIGURES", "FLOW"]
+__all__ = ["write_report", "FIGURES", "CLUSTER_FIGURES", "FLOW"]
 
 #: file stem -> (heading, what to look for, how to draw it)
 FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
@@ -52,6 +54,46 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
                  "and returns between the clients and the broker (connection set-up left out).",
                  lambda run: sequence_diagram(run, max_frames=36, setup=False)),
 }
+
+#: the pictures of a cluster run only (after the routing graph and the animation), as :data:`FIGURES`
+CLUSTER_FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
+    "cluster_timeline": ("The cluster over time", "One lane per node (up, down, paused), each queue's "
+                         "leader over time and the windows it had none (hatched red), its ready messages "
+                         "and the copies lost, per time bin. Partitions are shaded; the dotted line is "
+                         "when the nodes noticed the partition.", cluster_timeline),
+    "cluster_graph": ("The cluster when it mattered", "The nodes, where each queue's leader (★) and "
+                      "replicas were (light: synced, dashed: unsynchronised), and the partition in force "
+                      "(a red wall between the sides), at the instant a queue first lost or changed its "
+                      "leader (else when the most nodes were down; else at the end of the run).",
+                      lambda run: cluster_graph(run, at=key_moment(run.view))),
+}
+
+
+def key_moment(view: RunView) -> float | None:
+    """The instant the cluster picture of a report shows: when a queue first lost or changed its
+    leader (a failover, an election, a partition noticed), else the first instant with the most
+    nodes not up; None (the end of the run) when nothing happened."""
+    cv = view.cluster
+    if cv is None:
+        return None
+    first = [ps[i].time for ps in cv.placements.values() for i in range(1, len(ps)) if ps[i].leader != ps[i - 1].leader]
+    if first:
+        return min(first)
+    starts = sorted({w.start for ws in cv.windows.values() for w in ws})
+    best = max(starts, key=lambda t: sum(1 for n in cv.nodes if cv.node_state(n, t) != "up"), default=None)
+    return best
+
+
+def figures_of(view: RunView) -> dict[str, tuple[str, str, Callable[[Any], Figure]]]:
+    """The pictures of a run's report: :data:`FIGURES`, and :data:`CLUSTER_FIGURES` for a cluster."""
+    if view.cluster is None:
+        return FIGURES
+    out: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {}
+    for stem, fig in FIGURES.items():
+        out[stem] = fig
+        if stem == "routing":
+            out.update(CLUSTER_FIGURES)
+    return out
 
 
 #: the animation's section: (id, heading, what to look for); shown after the routing graph
@@ -92,7 +134,8 @@ def write_report(result: Any, directory: str | Path, flow_frames: int = 40) -> P
     summary = view.summary
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     sections = []
-    for stem, (heading, caption, draw) in FIGURES.items():
+    figures = figures_of(view)
+    for stem, (heading, caption, draw) in figures.items():
         try:
             data = _png(draw(run), out / f"{stem}.png")
         except Exception as exc:  # noqa: BLE001 - a report is written even when one picture fails
@@ -101,7 +144,7 @@ def write_report(result: Any, directory: str | Path, flow_frames: int = 40) -> P
             sections.append(_section(heading, caption, data, stem))
         if stem == "routing" and flow_frames > 0:
             sections.append(_flow_section(run, flow_frames))
-    page = _page(name_of(result, "run"), description_of(result), summary, sections, flow_frames > 0)
+    page = _page(name_of(result, "run"), description_of(result), summary, sections, flow_frames > 0, figures)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
@@ -177,11 +220,36 @@ def _tables(summary: dict[str, Any]) -> list[str]:
         parts.append("<h3>Consumers</h3>" + _table(rows, ["consumer", "delivered", "acked", "busy", "errors"])
                      + '<p class="caption">busy: share of the run it held at least one unacknowledged '
                        "delivery; errors: the AMQP reply codes it met (see Errors).</p>")
+    parts.extend(_cluster_tables(summary.get("cluster")))
     lat = summary.get("latency") or {}
     inv = summary.get("invariants") or {}
     if lat or inv:
         rows = [[f"latency {k}", v] for k, v in lat.items()] + [[k.replace("_", " "), v] for k, v in inv.items()]
         parts.append("<h3>Latency (publish → ack, s) and invariants</h3>" + _table(rows, ["", "value"]))
+    return parts
+
+
+def _spans(spans: list[list[Any]]) -> str:
+    return ", ".join(f"{a:g}–{b:g}" for a, b in spans) or "–"
+
+
+def _cluster_tables(cluster: dict[str, Any] | None) -> list[str]:
+    """A cluster run's nodes, partitions and queues (the summary's ``cluster``)."""
+    if not cluster:
+        return []
+    rows = [[n, _spans(s["down"]), _spans(s["paused"]), s["restarts"]] for n, s in cluster["nodes"].items()]
+    parts = ["<h3>Cluster nodes</h3>" + _table(rows, ["node", "down (s)", "paused (s)", "restarts"])]
+    if cluster.get("partitions"):
+        rows = [[p["start"], "–" if p["detected"] is None else p["detected"], p["end"],
+                 " | ".join("+".join(g) for g in p["groups"])] for p in cluster["partitions"]]
+        parts.append("<h3>Network partitions</h3>" + _table(rows, ["start (s)", "detected (s)", "end (s)", "sides"]))
+    if cluster.get("queues"):
+        rows = [[q, s["type"], s["leader_changes"], s["unavailable"],
+                 ", ".join(f"{x[1] or 'none'} @ {x[0]:g}" for x in s["leaders"])] for q, s in cluster["queues"].items()]
+        parts.append("<h3>Queues in the cluster</h3>"
+                     + _table(rows, ["queue", "type", "leader changes", "unavailable (s)", "leaders"])
+                     + '<p class="caption">unavailable: seconds without a leader able to accept a publish; '
+                       "an interval still open at the end of the run ends there.</p>")
     return parts
 
 
@@ -213,11 +281,11 @@ nav a{margin-right:1em;color:#1E88E5;text-decoration:none} .none{color:#607D8B;f
 
 
 def _page(name: str, description: str, summary: dict[str, Any], sections: list[str],
-          flow: bool) -> str:
+          flow: bool, figures: dict[str, tuple[str, str, Callable[[Any], Figure]]] = FIGURES) -> str:
     meta = " · ".join(f"{k} {_fmt(summary[k])}" for k in ("seed", "sim_time") if k in summary)
-    heads = [(stem, h) for stem, (h, _, _) in FIGURES.items()]
+    heads = [(stem, h) for stem, (h, _, _) in figures.items()]
     if flow:
-        heads.insert(1 + list(FIGURES).index("routing"), FLOW[:2])
+        heads.insert(1 + list(figures).index("routing"), FLOW[:2])
     links = [("summary", "Summary"), ("errors", "Errors"), *heads]
     nav = "".join(f'<a href="#{stem}">{html.escape(h)}</a>' for stem, h in links)
     tables = "".join(f"<div>{t}</div>" for t in _tables(summary))

@@ -217,3 +217,33 @@ def test_the_report_shows_the_protocol_errors(browser: Any, tmp_path: Path) -> N
         assert [url for url in opened.requests if not url.startswith(LOCAL)] == []
     finally:
         opened.context.close()
+
+
+# --- a cluster run ----------------------------------------------------------------
+
+def test_the_report_of_a_cluster_run(browser: Any, tmp_path: Path) -> None:
+    """A cluster run's report (written from synthetic records) shows its two cluster pictures
+    and tables, every image whole, and a clean console."""
+    import sys
+
+    from amqpsim.trace.views import fold_view
+    from amqpsim.viz.report import CLUSTER_FIGURES, write_report
+
+    sys.path.insert(0, str(ROOT / "tests" / "trace"))
+    from cluster_records import END, cluster_records
+
+    path = write_report(fold_view(cluster_records(), "fake-cluster", 1, END, 1.0), tmp_path, flow_frames=8)
+    opened = Page(browser, path)
+    try:
+        files = opened.page.eval_on_selector_all(
+            "img[data-file]", "els => els.map(e => [e.dataset.file, e.complete && e.naturalWidth > 0])")
+        assert sorted(f for f, _ in files) == sorted(f"{s}.png" for s in (*FIGURES, *CLUSTER_FIGURES))
+        assert all(ok for _, ok in files)
+        for stem in CLUSTER_FIGURES:
+            assert opened.page.locator(f"section#{stem} img").is_visible()
+        summary = opened.page.locator("#summary").inner_text()
+        assert "Cluster nodes" in summary and "rabbit1 | rabbit2+rabbit3" in summary
+        assert opened.errors == []
+        assert [url for url in opened.requests if not url.startswith(LOCAL)] == []
+    finally:
+        opened.context.close()
