@@ -225,6 +225,10 @@ class Cluster:
                 self.announce(now, p, "mirror_lost")
 
     def announce(self, now: float, p: Placement, reason: str) -> None:
+        """A ``QueuePlaced`` record of ``p`` now; a split brain's twin always says ``split``
+        (it is not where the queue is: the queue's own leader stays)."""
+        if p.twin_side is not None:
+            reason = "split"
         self.emit(QueuePlaced(now, p.queue.name, p.qtype, p.leader, tuple(p.members), tuple(p.synced()), reason))
 
     # ================================================================ publishing

@@ -101,8 +101,7 @@ class SplitBrain:
         q.deleted = True
         if p.twin_side is not None:
             self.twins.get(q.name, {}).pop(p.twin_side, None)
-        p.leader = None
-        self.cluster.announce(now, p, "merged")
+        p.leader = None  # (no record: the instance that stays says where the queue is)
 
     def autoheal(self, now: float, losers: list[str]) -> None:
         """The losing nodes restarted: per split queue, keep the instance whose master is on
@@ -119,8 +118,9 @@ class SplitBrain:
                 if p is not keep:
                     self.discard(now, p, "autoheal")
             self.twins.pop(name, None)
-            if keep is not None and keep.twin_side is not None:  # the twin becomes the queue
-                keep.twin_side = None
-                vhost.queues[name] = keep.queue
-                cluster.placements[name] = keep
+            if keep is not None:
+                if keep.twin_side is not None:  # the twin becomes the queue
+                    keep.twin_side = None
+                    vhost.queues[name] = keep.queue
+                    cluster.placements[name] = keep
                 cluster.announce(now, keep, "merged")

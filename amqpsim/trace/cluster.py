@@ -188,6 +188,8 @@ class ClusterFold:
         q.deleted = False  # (declared again after a deletion: its figures go on)
         q.type = ev.queue_type
         q.placements.append(ev)
+        if ev.reason == "split":  # a split brain's second master: the queue's own leader stays
+            return
         if not q.leaders or ev.leader != q.leaders[-1][1]:
             q.leaders.append([ev.time, ev.leader])
         if ev.leader is None:
