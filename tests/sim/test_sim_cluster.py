@@ -3,6 +3,8 @@ and partitions, and the single-node behaviour untouched."""
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sim_helpers import of, run
 
 from amqpsim.trace.events import EventKind as K
@@ -67,3 +69,49 @@ def test_same_seed_same_cluster_log():
     sc = scenario(faults=[{"at": 10, "until": 25, "kind": "partition", "groups": [["rabbit2"], ["rabbit1"]]},
                           {"at": 30, "kind": "node_stop", "target": "rabbit1", "downtime": 5}])
     assert run(sc, events=True).event_list == run(sc, events=True).event_list
+
+
+# ---------------------------------------------------------------------------- random faults
+NODES = ["rabbit1", "rabbit2", "rabbit3"]
+node_fault = st.builds(lambda at, kind, node, down: {"at": at, "kind": kind, "target": node,
+                                                     **({"downtime": down} if down else {})},
+                       st.floats(1, 50).map(lambda x: round(x, 2)), st.sampled_from(["node_crash", "node_stop"]),
+                       st.sampled_from(NODES), st.one_of(st.none(), st.floats(0.5, 20).map(lambda x: round(x, 2))))
+partition = st.builds(lambda at, length, lone: {"at": at, "until": at + length, "kind": "partition",
+                                                "groups": [[lone], [n for n in NODES if n != lone]]},
+                      st.floats(1, 40).map(lambda x: round(x, 2)), st.floats(1, 30).map(lambda x: round(x, 2)),
+                      st.sampled_from(NODES))
+random_cluster = st.fixed_dictionaries({
+    "mode": st.sampled_from(["ignore", "pause_minority", "autoheal"]),
+    "qtype": st.sampled_from(["classic", "mirrored", "quorum"]),
+    "faults": st.lists(st.one_of(node_fault, partition), max_size=4),
+    "seed": st.integers(0, 1000),
+})
+
+
+def random_scenario(d):
+    queue = {"name": "q", "durable": True, "node": "rabbit1"}
+    if d["qtype"] == "quorum":
+        queue["arguments"] = {"x-queue-type": "quorum"}
+    topology = {"queues": [queue]}
+    if d["qtype"] == "mirrored":
+        topology["policies"] = [{"name": "ha", "pattern": "^q$", "apply-to": "queues",
+                                 "definition": {"ha-mode": "all"}}]
+    return scenario(seed=d["seed"], duration=80, topology=topology,
+                    cluster={"nodes": 3, "net_ticktime": 10, "partition_handling": d["mode"]},
+                    producers=[{"name": "p", "node": ["rabbit2", "rabbit1"], "routing_key": "q",
+                                "rate": {"poisson": 10}, "count": 300, "persistent": True, "confirms": True}],
+                    consumers=[{"name": "c", "node": ["rabbit3", "rabbit1"], "queue": "q", "prefetch": 5,
+                                "service_time": {"exponential": 0.08}}],
+                    faults=d["faults"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_cluster)
+def test_random_cluster_runs_conserve_every_copy_and_repeat_exactly(d):
+    sc = random_scenario(d)
+    a = run(sc, events=True)
+    assert a.summary["invariants"]["conservation"] is True
+    assert run(sc, events=True).event_list == a.event_list
+    if d["qtype"] == "quorum":
+        assert a.summary["messages"]["confirmed_lost"] == 0  # its replicas keep their logs: nothing confirmed is lost
