@@ -2768,7 +2768,7 @@ def case_tutorial_rpc_direct_reply_to(pika, params, ns):
         _tag, replies = consume(cch, REPLY_TO, auto_ack=True)
         for i, n in enumerate((10, 5, 1)):
             env.pub(cch, "", rpc_queue, str(n), reply_to=REPLY_TO, correlation_id=f"corr{i}")
-            for _ in range(20):                      # the client waits for this call's reply
+            for _ in range(100):                     # the client waits for this call's reply
                 sconn.sleep(0.02)
                 cconn.sleep(0.02)
                 if len(replies) == i + 1:
