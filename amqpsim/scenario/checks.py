@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, TypeGuard
 
+from amqpsim.broker.replyto import REPLY_QUEUE
+
 from .args import PREDECLARED_EXCHANGES, misspelt_exchange_arguments, misspelt_queue_arguments
 from .broker_check import check_topology
 from .cluster_checks import check_cluster
@@ -157,7 +159,7 @@ class _Checker:
             if x is not None and x.get("internal") is True:
                 self.add((*p, "exchange"), f"cannot publish to internal exchange "
                          f"{prod['exchange']!r} (RabbitMQ refuses it with 403)", prod["exchange"])
-            if prod.get("reply_to") is not None:
+            if prod.get("reply_to") is not None and prod["reply_to"] != REPLY_QUEUE:  # (direct reply-to: no queue)
                 self.queue_exists((*p, "reply_to"), prod["reply_to"])
             if prod.get("correlation") is True and prod.get("reply_to") is None:
                 self.add((*p, "correlation"), "correlation needs reply_to", True)

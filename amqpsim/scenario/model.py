@@ -128,7 +128,11 @@ class Producer(ScenarioModel):
     """``instances`` publishers named ``name#0``...; each publishes to ``exchange``
     with ``routing_key`` at ``rate`` from ``start`` (sim seconds) until ``count``
     messages (per instance) or the end. ``size``/``priority`` are sampled per
-    message (``priority=None``: no priority property); ``expiration`` is in ms."""
+    message (``priority=None``: no priority property); ``expiration`` is in ms.
+    ``reply_to`` (RPC requests) names the queue for the replies, or is
+    ``amq.rabbitmq.reply-to`` (direct reply-to): then the producer consumes that
+    pseudo-queue with auto-ack on its own channel before it publishes, and the
+    replies come straight to it, never queued."""
 
     name: ActorName
     exchange: str = ""

@@ -16,6 +16,13 @@ After a network ``connection_loss`` the producer notices the dead connection
 only after ``loss_detection`` seconds; what it publishes meanwhile never reaches
 the broker: without retry each is recorded as ``LostInTransit``.
 Nacked messages (a full ``reject-publish`` queue) are not republished.
+
+Direct reply-to (``reply_to: amq.rabbitmq.reply-to``): on each new channel the
+producer first consumes the pseudo-queue ``amq.rabbitmq.reply-to`` with auto-ack
+(consumer tag = its name), as an RPC client must before it publishes such a
+request; the broker delivers the replies straight to that channel (it records
+each as a copy of the pseudo-queue, acked at once). A reconnected producer has a
+new reply name: replies to the old one are dropped.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..broker.errors import AMQPError
-from ..broker.message import Properties
+from ..broker.message import Delivery, Properties
+from ..broker.replyto import REPLY_QUEUE
 from ..scenario.distributions import Constant
 from ..trace.events import InDoubt, LostInTransit, Republished
 from .clients import Client
@@ -62,6 +70,7 @@ class ProducerClient(Client):
         self.retry = spec.confirms and spec.retry_unconfirmed
         self.window = cfg.fsync_delay if spec.persistent else cfg.network_delay
         self.sent = 0
+        self.replies = 0  # replies received by direct reply-to
         self.outstanding: dict[int, Pending] = {}
         self.inflight: deque[tuple[float, int, bool]] = deque()
         self.flushing = False
@@ -191,9 +200,16 @@ class ProducerClient(Client):
         ch.on_return = _noop
         ch.on_cancel = _noop
         ch.on_deliver = _noop
+        if self.spec.reply_to == REPLY_QUEUE:  # direct reply-to: consume before publishing
+            ch.on_deliver = self._on_reply
+            self.sim.broker.basic_consume(now, ch, REPLY_QUEUE, self.name, True)
         if self.spec.confirms:
             ch.on_confirm = lambda seq, ack, multiple: self._on_confirm(cgen, seq, multiple)
             self.sim.broker.confirm_select(now, ch)
+
+    def _on_reply(self, d: Delivery) -> None:
+        """A reply by direct reply-to (the broker has recorded it, delivered and acked)."""
+        self.replies += 1
 
     def _on_confirm(self, cgen: int, seq: int, multiple: bool) -> None:
         if cgen != self.cgen:

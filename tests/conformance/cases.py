@@ -2741,3 +2741,40 @@ def case_direct_reply_to_by_cc_and_dead_letter(pika, params, ns):
         # the real broker dead-letters in the queue's own process: the dead-lettered reply may come
         # after the CC one (seen under load in CI), so the order is not part of the outcome
         return opaque({"replies": sorted(describe_all(replies), key=lambda r: r["body"])})
+
+
+@case
+def case_tutorial_rpc_direct_reply_to(pika, params, ns):
+    """Tutorial 6 in direct reply-to style: the client consumes amq.rabbitmq.reply-to with
+    auto-ack, then calls fib three times, one call at a time, with reply_to=amq.rabbitmq.reply-to
+    and a correlation id each; the unchanged server (prefetch 1, manual ack) replies to the
+    rewritten reply_to. One opaque name for all three calls, replies straight to the client."""
+    with Env(pika, params, ns) as env:
+        sconn, sch = env.open()
+        rpc_queue = env.queue(sch, "rpc_queue")
+        sch.basic_qos(prefetch_count=1)
+        seen: list = []
+
+        def fib(n):
+            return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+        def on_request(c, method, props, body):
+            seen.append(describe(method, props, body, "body", "reply_to", "correlation_id", "redelivered"))
+            env.pub(c, "", props.reply_to, str(fib(int(body))), correlation_id=props.correlation_id)
+            c.basic_ack(method.delivery_tag)
+
+        sch.basic_consume(rpc_queue, on_request)
+        cconn, cch = env.open()
+        _tag, replies = consume(cch, REPLY_TO, auto_ack=True)
+        for i, n in enumerate((10, 5, 1)):
+            env.pub(cch, "", rpc_queue, str(n), reply_to=REPLY_TO, correlation_id=f"corr{i}")
+            for _ in range(100):                     # the client waits for this call's reply
+                sconn.sleep(0.02)
+                cconn.sleep(0.02)
+                if len(replies) == i + 1:
+                    break
+        names = {r["reply_to"] for r in seen}
+        return opaque({"requests": seen, "one_name": len(names) == 1,
+                       "replies": describe_all(replies, "body", "correlation_id", "exchange", "routing_key",
+                                               "redelivered", "reply_to"),
+                       "pseudo_queue": declared(sch, REPLY_TO)})

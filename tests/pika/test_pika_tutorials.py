@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 import amqpsim.pika as pika
+from amqpsim.trace.events import EventKind
 
 
 def lines_of(log):
@@ -339,3 +340,151 @@ def test_rpc_client_without_server_fails_clearly():
 
     with pytest.raises(pika.exceptions.SimulationIdle, match="nothing scheduled"):
         rpc_client(lambda line: None)
+
+
+# ------------------------------------------------------------------ 6b. RPC with direct reply-to
+# The same client without a callback queue, as RabbitMQ's "Direct Reply-to" guide has pika users
+# write it: consume from the pseudo-queue 'amq.rabbitmq.reply-to' in no-ack mode, *then* publish
+# the request with reply_to='amq.rabbitmq.reply-to' from the same channel. The server is
+# unchanged: the request's reply_to arrives rewritten to the channel's opaque name.
+class FibonacciRpcDirectReplyToClient:
+    def __init__(self):
+        self.connection = pika.BlockingConnection(pika.ConnectionParameters(host='localhost'))
+        self.channel = self.connection.channel()
+        self.channel.basic_consume(
+            queue='amq.rabbitmq.reply-to',
+            on_message_callback=self.on_response,
+            auto_ack=True)
+        self.response = None
+        self.corr_id = None
+
+    def on_response(self, ch, method, props, body):
+        if self.corr_id == props.correlation_id:
+            self.response = body
+
+    def call(self, n):
+        self.response = None
+        self.corr_id = str(uuid.uuid4())
+        self.channel.basic_publish(
+            exchange='',
+            routing_key='rpc_queue',
+            properties=pika.BasicProperties(
+                reply_to='amq.rabbitmq.reply-to',
+                correlation_id=self.corr_id,
+            ),
+            body=str(n))
+        while self.response is None:
+            self.connection.process_data_events(time_limit=None)
+        return int(self.response)
+
+
+def recording(client_class):
+    """The test's spy (not in the tutorial): the client class, also keeping every call's
+    correlation id and every reply it receives (correlation id, routing key, queue name)."""
+
+    class Recording(client_class):
+        def __init__(self):
+            self.sent, self.replies = [], []
+            super().__init__()
+
+        def on_response(self, ch, method, props, body):
+            self.replies.append((props.correlation_id, method.routing_key, body))
+            super().on_response(ch, method, props, body)
+
+        def call(self, n):
+            answer = super().call(n)
+            self.sent.append(self.corr_id)
+            return answer
+
+    return Recording
+
+
+def rpc_round(client_class):
+    """Tutorial 6's server and a client of ``client_class`` asking fib(0..15) one at a time:
+    (the answers, the client)."""
+    clients = []
+
+    def client():
+        rpc = recording(client_class)()
+        clients.append(rpc)
+        return [rpc.call(n) for n in range(16)]
+
+    _, answers = pika.run_concurrently(lambda: rpc_server(lambda line: None), client)
+    return answers, clients[0]
+
+
+def fibs(count):
+    out = [0, 1]
+    while len(out) < count:
+        out.append(out[-1] + out[-2])
+    return out[:count]
+
+
+def reply_copies(broker, exclude="rpc_queue"):
+    """The copies of the server's replies in the ledger: (queue, enqueued at, delivered at, acked at)."""
+    events = broker.recorder.events
+    enq = {e.copy: (e.queue, e.time) for e in events if e.kind == EventKind.ENQUEUE and e.queue != exclude}
+    dlv = {e.copy: e.time for e in events if e.kind == EventKind.DELIVER and e.copy in enq}
+    ack = {e.copy: e.time for e in events if e.kind == EventKind.ACK and e.copy in enq}
+    return [(q, t, dlv.get(c), ack.get(c)) for c, (q, t) in enq.items()]
+
+
+def declared_queues(broker):
+    return [(e.queue, e.exclusive) for e in broker.recorder.events if e.kind == EventKind.QUEUE_DECLARE]
+
+
+def test_rpc_both_styles_answer_every_call_with_its_correlation_id():
+    for style in (FibonacciRpcClient, FibonacciRpcDirectReplyToClient):
+        pika.reset_brokers()
+        answers, rpc = rpc_round(style)
+        assert answers == fibs(16), style.__name__
+        assert len(set(rpc.sent)) == 16  # a fresh correlation id per call
+        assert [corr for corr, _rk, _body in rpc.replies] == rpc.sent  # each reply carries its call's id
+        assert [int(body) for _c, _rk, body in rpc.replies] == fibs(16)
+
+
+def test_rpc_callback_queue_style_declares_a_queue_and_queues_the_replies():
+    answers, rpc = rpc_round(FibonacciRpcClient)
+    broker = pika.broker_for()
+    assert declared_queues(broker) == [("rpc_queue", False), (rpc.callback_queue, True)]
+    assert rpc.callback_queue.startswith("amq.gen-")
+    assert {rk for _c, rk, _b in rpc.replies} == {rpc.callback_queue}
+    copies = reply_copies(broker)
+    assert len(copies) == 16 and {q for q, *_ in copies} == {rpc.callback_queue}  # each reply is a queued copy
+    assert set(broker.queues) == {"rpc_queue", rpc.callback_queue}  # one more queue per client connection
+
+
+def test_rpc_direct_reply_to_style_declares_no_reply_queue_and_never_queues_a_reply():
+    answers, rpc = rpc_round(FibonacciRpcDirectReplyToClient)
+    broker = pika.broker_for()
+    assert answers == fibs(16)
+    assert declared_queues(broker) == [("rpc_queue", False)]  # the client declares nothing
+    assert set(broker.queues) == {"rpc_queue"}
+    # the server replied to the opaque name the broker put in reply_to, one name for the channel
+    names = {rk for _c, rk, _b in rpc.replies}
+    assert len(names) == 1 and next(iter(names)).startswith("amq.rabbitmq.reply-to.")
+    # never queued: in the ledger each reply is a copy of the pseudo-queue, enqueued, delivered
+    # (auto-ack) and acked at the instant the server published it
+    copies = reply_copies(broker)
+    assert len(copies) == 16
+    assert all(q == "amq.rabbitmq.reply-to" and t == d == a for q, t, d, a in copies)
+
+
+def test_rpc_direct_reply_to_request_before_consuming_closes_the_channel():
+    """The 406 of a client that publishes with reply_to='amq.rabbitmq.reply-to' before it
+    consumes from the pseudo-queue (a publish is asynchronous: the next call raises it)."""
+    import pytest
+
+    connection = pika.BlockingConnection(pika.ConnectionParameters(host='localhost'))
+    channel = connection.channel()
+    channel.queue_declare(queue='rpc_queue')
+    channel.basic_publish(exchange='', routing_key='rpc_queue', body='30',
+                          properties=pika.BasicProperties(reply_to='amq.rabbitmq.reply-to'))
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as caught:
+        channel.basic_consume(queue='amq.rabbitmq.reply-to', on_message_callback=print, auto_ack=True)
+    assert caught.value.args == (406, "PRECONDITION_FAILED - fast reply consumer does not exist")
+    assert channel.is_closed and connection.is_open
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as caught:
+        connection.channel().basic_consume(queue='amq.rabbitmq.reply-to', on_message_callback=print)
+    assert caught.value.args == (406, "PRECONDITION_FAILED - reply consumer cannot acknowledge")
+    connection.close()

@@ -114,6 +114,26 @@ producers: [{name: p, exchange: "", routing_key: q, rate: {constant: 1}}]
     assert len(s.topology.bindings) == 2
 
 
+def test_direct_reply_to_needs_no_queue_but_only_a_producer_can_use_it() -> None:
+    s = load_scenario("""\
+name: direct
+topology: {queues: [{name: rpc_queue}]}
+producers: [{name: client, routing_key: rpc_queue, rate: {constant: 1}, reply_to: amq.rabbitmq.reply-to,
+             correlation: true}]
+consumers: [{name: server, queue: rpc_queue, reply: true}]
+""")
+    assert s.producers[0].reply_to == "amq.rabbitmq.reply-to"
+    ps = problems_of("""\
+        name: direct
+        topology: {queues: [{name: rpc_queue}]}
+        producers: [{name: client, routing_key: rpc_queue, rate: {constant: 1}, reply_to: amq.rabbitmq.replyto}]
+        consumers: [{name: replies, queue: amq.rabbitmq.reply-to, ack: auto}]
+        """)
+    assert only(ps, "producers[0].reply_to").message == "no queue named 'amq.rabbitmq.replyto'"
+    # a consumer of its own would be another channel: replies go to the requesting channel
+    assert only(ps, "consumers[0].queue").message == "no queue named 'amq.rabbitmq.reply-to'"
+
+
 def test_duplicates() -> None:
     ps = problems_of("""\
         name: dups

@@ -170,6 +170,57 @@ def test_rpc_replies_carry_the_request_correlation_id():
     assert order != sorted(order)
 
 
+def _replies_by_direct_reply_to():
+    """(what the servers received, what the client received) in a run of tutorial-rpc-direct-reply-to,
+    each as (time, instance, Delivery)."""
+    from amqpsim.sim.producer import ProducerClient
+
+    replies = []
+    original = ProducerClient._on_reply
+
+    def spy(self, d):
+        replies.append((float(self.sim.env.now), self.name, d))
+        original(self, d)
+
+    ProducerClient._on_reply = spy
+    try:
+        with recording_deliveries() as requests:
+            r = amqpsim.run(path("tutorial-rpc-direct-reply-to"))
+    finally:
+        ProducerClient._on_reply = original
+    assert r.error is None
+    return r, requests, replies
+
+
+def test_rpc_direct_reply_to_needs_no_reply_queue_and_never_queues_a_reply():
+    r, requests, replies = _replies_by_direct_reply_to()
+    ev = r.event_list
+    control = result("tutorial-rpc")  # the same load with an exclusive callback queue
+    assert [e.queue for e in of(control.event_list, "queue_declare")] == ["rpc_queue", "rpc-client-replies"]
+    assert [e.queue for e in of(ev, "queue_declare")] == ["rpc_queue"]  # no queue per client
+    # the broker rewrote reply_to to the client channel's opaque name, one name for every request
+    names = {d.properties.reply_to for _, _, d in requests}
+    assert len(names) == 1 and next(iter(names)).startswith("amq.rabbitmq.reply-to.")
+    name = next(iter(names))
+    # every request answered exactly once, under its own correlation id, on the publishing client
+    ids = [d.properties.correlation_id for _, _, d in requests]
+    assert len(requests) == len(replies) == 100 and len(set(ids)) == 100
+    assert {c for _, c, _ in replies} == {"rpc_client#0"}
+    assert Counter(d.properties.correlation_id for _, _, d in replies) == Counter(ids)
+    assert {(d.exchange, d.routing_key, d.redelivered) for _, _, d in replies} == {("", name, False)}
+    # never queued: each reply is delivered (auto-ack) and acked at the instant the server publishes it
+    published = {e.msg: e.time for e in of(ev, "publish") if e.actor.startswith("rpc_server#")}
+    for kind in ("enqueue", "deliver", "ack"):
+        at = {e.msg: e.time for e in of(ev, kind, queue="amq.rabbitmq.reply-to")}
+        assert at == published, kind
+    assert r.summary["queues"]["amq.rabbitmq.reply-to"]["max_depth"] == 0
+    assert r.summary["consumers"]["rpc_client#0"]["acked"] == 100
+    # the request side is the tutorial's: same requests, same servers, same numbers
+    assert r.summary["queues"]["rpc_queue"] == control.summary["queues"]["rpc_queue"]
+    for server in ("rpc_server#0", "rpc_server#1"):
+        assert r.summary["consumers"][server] == control.summary["consumers"][server]
+
+
 # ------------------------------------------------------------- routing strategies
 NEEDS = {"billing": {"order.created", "order.paid"}, "shipping": {"order.paid", "order.shipped"},
          "email": {"order.shipped", "customer.signup"}}

@@ -91,6 +91,50 @@ def test_rpc_server_replies_to_reply_to_with_the_correlation_id():
     assert len(replies) == 20 and {e.routing_key for e in replies} == {"replies"}
 
 
+def _direct_reply_to(**faults):
+    return {
+        "name": "rpc-direct", "duration": 30,
+        "topology": {"queues": [{"name": "requests"}]},
+        "producers": [{"name": "client", "routing_key": "requests", "rate": {"constant": 2},
+                       "count": 20, "reply_to": "amq.rabbitmq.reply-to", "correlation": True}],
+        "consumers": [{"name": "server", "queue": "requests", "reply": True, "prefetch": 1,
+                       "service_time": {"constant": 0.1}}],
+        "faults": [faults] if faults else [],
+    }
+
+
+def test_rpc_by_direct_reply_to_replies_reach_the_client_without_a_queue():
+    r = run(_direct_reply_to())
+    q = r.summary["queues"]
+    assert q["requests"]["acked"] == 20
+    assert q["amq.rabbitmq.reply-to"] | {"wait": None} == q["amq.rabbitmq.reply-to"] | {
+        "enqueued": 20, "max_depth": 0, "final_depth": 0, "delivered": 20, "acked": 20, "wait": None}
+    assert r.summary["consumers"]["client#0"]["acked"] == 20
+    assert [e.queue for e in of(r.event_list, K.QUEUE_DECLARE)] == ["requests"]
+    started = of(r.event_list, K.CONSUME, actor="client#0")
+    assert [(e.queue, e.auto_ack) for e in started] == [("amq.rabbitmq.reply-to", True)]
+    first_publish = of(r.event_list, K.PUBLISH, actor="client#0")[0]
+    assert started[0].time <= first_publish.time  # it consumes before it publishes
+    replies = of(r.event_list, K.PUBLISH, actor="server#0")
+    assert len(replies) == 20 and len({e.routing_key for e in replies}) == 1
+    assert replies[0].routing_key.startswith("amq.rabbitmq.reply-to.")
+    assert r.summary["invariants"]["conservation"] and r.summary["messages"]["unroutable"] == 0
+
+
+def test_rpc_by_direct_reply_to_replies_to_a_lost_client_connection_are_dropped():
+    """The client's connection dies at t=4.55 (a request sent at t=4.5 is being worked on):
+    its reply has nowhere to go (unroutable, dropped); after reconnecting at t=6.55 the client
+    consumes again under a new name, and later replies reach it."""
+    r = run(_direct_reply_to(at=4.55, kind="connection_loss", target="client", downtime=2))
+    replies = of(r.event_list, K.PUBLISH, actor="server#0")
+    names = list(dict.fromkeys(e.routing_key for e in replies))
+    assert len(names) == 2 and all(n.startswith("amq.rabbitmq.reply-to.") for n in names)
+    m = r.summary["messages"]
+    assert m["unroutable"] >= 1
+    assert r.summary["queues"]["amq.rabbitmq.reply-to"]["acked"] == len(replies) - m["unroutable"]
+    assert r.summary["invariants"]["conservation"]
+
+
 def test_reject_without_requeue_dead_letters_and_with_requeue_redelivers():
     d = simple(n=50, rate=10, workers=1, service={"constant": 0.01}, duration=20,
                reject={"probability": 1.0, "requeue": False})
