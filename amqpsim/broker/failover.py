@@ -149,6 +149,8 @@ class Failover:
         if p.leader is None:
             if node != p.home:
                 return
+            if p.unavailable == "unsynced":
+                cluster.refuse_held(q.name)  # (nacked by the retry that follows the node's return)
             p.leader, p.unavailable = node, None
             if p.qtype == "mirrored":  # its mirrors were stopped with it: they start empty
                 for m in p.mirrors:
