@@ -71,6 +71,7 @@ class RealCluster:
                         PARTITION_MODE=partition_handling, TICK=str(int(net_ticktime)))
         self.down: set[str] = set()  # nodes killed or stopped through this object
         self.log: list[str] = []     # what the control did and saw (for a failing test's report)
+        self.beam_cpu = 0.0          # CPU seconds of the nodes' Erlang VMs that have ended so far
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -79,7 +80,11 @@ class RealCluster:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        for node in NODES:
+            if node not in self.down:
+                self.beam_cpu += self._cpu(node)
         self._script("cluster-down.sh", timeout=120)
+        self._note(f"down; the nodes used {self.beam_cpu:.1f} CPU-s")
 
     # -- ClusterControl -------------------------------------------------------------------------
 
@@ -89,6 +94,7 @@ class RealCluster:
 
     def kill(self, node: str) -> None:
         pid = self._beam_pid(node)
+        self.beam_cpu += self._cpu(node)
         os.kill(pid, signal.SIGKILL)
         self._await_exit(pid, 30)
         self.down.add(node)
@@ -97,6 +103,7 @@ class RealCluster:
     def stop(self, node: str) -> None:
         n = _num(node)
         pid = self._beam_pid(node)
+        self.beam_cpu += self._cpu(node)
         self.ctl(n, "stop", f"{self.run}/n{n}/pid", timeout=90)
         self._await_exit(pid, 30)
         self.down.add(node)
@@ -104,6 +111,8 @@ class RealCluster:
 
     def start(self, node: str) -> None:
         n = _num(node)
+        if Path(f"{self.run}/n{n}/pid").exists() and self._alive(self._beam_pid(node)):
+            raise RuntimeError(f"{node} is still running")
         self._script("start-node.sh", str(n), timeout=120)
         self.ctl(n, "await_startup", "-t", "120", timeout=150)
         self.down.discard(node)
@@ -128,6 +137,7 @@ class RealCluster:
         want = "[" + ",".join(str(_num(n)) for n in alive) + "]"
         unstuck = False
         mon = subprocess.Popen(["escript", str(LAB / "monitor.escript"), "300"], env=self.env,
+                               cwd=self.run,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
             views: dict[str, tuple[str, ...]] = {}
@@ -199,14 +209,15 @@ class RealCluster:
     def ctl(self, n: int, *args: str, tool: str = "rabbitmqctl", check: bool = True,
             timeout: float = 60) -> str:
         cmd = [str(RMQ_BIN / tool), "-n", f"rabbit{n}@localhost", *args]
-        r = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=timeout)
+        r = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=timeout,
+                           cwd=self.run)  # an Erlang crash dump lands there
         if check and r.returncode:
             raise RuntimeError(f"{' '.join(cmd)}: rc={r.returncode} {r.stdout}{r.stderr}")
         return r.stdout + r.stderr
 
     def _script(self, name: str, *args: str, check: bool = True, timeout: float = 60) -> str:
         r = subprocess.run(["bash", str(LAB / name), *args], env=self.env, capture_output=True,
-                           text=True, timeout=timeout)
+                           text=True, timeout=timeout, cwd="/tmp")
         if check and r.returncode:
             raise RuntimeError(f"{name} {' '.join(args)}: rc={r.returncode} {r.stdout}{r.stderr}")
         return r.stdout
@@ -214,18 +225,28 @@ class RealCluster:
     def _beam_pid(self, node: str) -> int:
         return int(Path(f"{self.run}/n{_num(node)}/pid").read_text().strip())
 
+    def _cpu(self, node: str) -> float:
+        """CPU seconds (user + system) the node's running Erlang VM has used."""
+        try:
+            f = Path(f"/proc/{self._beam_pid(node)}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ValueError):
+            return 0.0
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
     @staticmethod
-    def _await_exit(pid: int, seconds: float) -> None:
+    def _alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, IndexError):
+            return False
+        return state not in ("Z", "X")
+
+    def _await_exit(self, pid: int, seconds: float) -> None:
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except (FileNotFoundError, IndexError):
-                return
-            if state in ("Z", "X"):
-                return
+        while self._alive(pid):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"pid {pid} still alive after {seconds}s")
             time.sleep(0.05)
-        raise RuntimeError(f"pid {pid} still alive after {seconds}s")
 
     def _note(self, what: str) -> None:
         self.log.append(f"{time.strftime('%H:%M:%S')} {what}")
