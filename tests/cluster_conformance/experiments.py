@@ -113,7 +113,7 @@ def experiment_classic_home_node_down(pika: Any, cluster: Any, ns: str) -> dict:
     home_before = cluster.leader(q)
 
     cluster.kill("rabbit1")
-    cluster.sleep(1)
+    cluster.sleep(3)  # rabbit2 sees rabbit1 down at once; 3 s leaves room for a loaded machine
     c2 = _connect(pika, cluster, "rabbit2")
     probes: dict[str, Any] = {}
     operations: dict[str, Callable[[Any], Any]] = {
