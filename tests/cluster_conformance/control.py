@@ -40,9 +40,10 @@ class ClusterControl(Protocol):
 
     def stop(self, node: str) -> None:
         """Stop `node` cleanly, the way `rabbitmqctl stop` does (the whole node shuts down, not just
-        the app), and return once it has stopped. Clients get connection.close 320
-        CONNECTION_FORCED; the other nodes see an orderly node-down (a mirrored-queue master hands
-        over per `ha-promote-on-shutdown`; a quorum leader transfers leadership)."""
+        the app), and return once it has stopped. The broker closes its client connections; the
+        other nodes see an orderly node-down (a mirrored-queue master on it hands over per
+        `ha-promote-on-shutdown`). Real: `rabbitmqctl stop <pidfile>`, which waits for the VM to
+        exit. The experiments use it to restart a mirror's node (stop, then start)."""
         ...
 
     def start(self, node: str) -> None:
