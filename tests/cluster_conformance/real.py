@@ -76,7 +76,11 @@ class RealCluster:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def __enter__(self) -> RealCluster:
-        self._script("cluster-up.sh", timeout=300)
+        try:
+            self._script("cluster-up.sh", timeout=600)  # ~12 s on an idle machine
+        except BaseException:
+            self._script("cluster-down.sh", timeout=120, check=False)  # what it did start
+            raise
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
