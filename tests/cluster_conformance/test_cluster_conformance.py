@@ -62,14 +62,14 @@ def check_timing(exp: Any, result: dict) -> None:
 def cluster_host() -> Any:
     """This machine, once it can run the real cluster; holds a lock so that only one test process
     at a time runs it (the ports and iptables rules are machine-wide)."""
-    missing = real.missing_prerequisites()
-    if missing:
-        reason = "cannot start a real 3-node RabbitMQ cluster: no " + ", no ".join(missing)
-        if os.environ.get("AMQPSIM_REQUIRE_CLUSTER") == "1":
-            pytest.fail(f"{reason} (AMQPSIM_REQUIRE_CLUSTER=1)")
-        pytest.skip(reason)
     with open("/tmp/amqpsim-cluster.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # before the port check: another run may hold them
+        missing = real.missing_prerequisites()
+        if missing:
+            reason = "cannot start a real 3-node RabbitMQ cluster: no " + ", no ".join(missing)
+            if os.environ.get("AMQPSIM_REQUIRE_CLUSTER") == "1":
+                pytest.fail(f"{reason} (AMQPSIM_REQUIRE_CLUSTER=1)")
+            pytest.skip(reason)
         yield
         fcntl.flock(lock, fcntl.LOCK_UN)
 
