@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 LAB_STAMP := $(VENV)/.lab-stamp
 
-.PHONY: demo test test-fast conformance bench lint lab clean
+.PHONY: demo test test-fast conformance cluster-conformance bench lint lab clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +25,15 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -m "not notebook and not conformance and not browser"
+	$(BIN)/python -m pytest -n 2 -m "not notebook and not conformance and not browser and not cluster"
 
 conformance: $(STAMP)
 	AMQPSIM_REQUIRE_BROKER=1 $(BIN)/python -m pytest tests/conformance
+
+## Cluster experiments on fresh real 3-node RabbitMQ clusters (root, iptables, rabbitmq-server;
+## .ci/cluster/ starts and stops them) and on amqpsim.pika's simulated cluster, ~4-6 min.
+cluster-conformance: $(STAMP)
+	AMQPSIM_REQUIRE_CLUSTER=1 $(BIN)/python -m pytest tests/cluster_conformance
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
