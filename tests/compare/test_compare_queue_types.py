@@ -10,11 +10,14 @@ seed; the classic queue loses nothing (durable, persistent) but is gone for 30 s
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from amqpsim.cli import main
 from amqpsim.scenario import load_scenario
 from amqpsim.study.compare import Comparison, compare
 
@@ -92,3 +95,31 @@ def test_the_table_has_cluster_rows_with_intervals(comparison: Comparison) -> No
     wide = comparison.wide()
     assert list(dict.fromkeys(s for s, _ in wide.index))[-1] == "cluster"
     assert " ± " in wide.loc[("cluster", "confirmed_lost"), "mirrored"]
+
+
+def test_the_report_draws_each_cluster_over_time(comparison: Comparison, tmp_path: Path) -> None:
+    page = comparison.report(tmp_path).read_text(encoding="utf-8")
+    assert 'id="cluster_timeline"' in page and "confirmed_lost" in page
+    assert "could not draw" not in page
+    assert sorted(p.name for p in tmp_path.glob("cluster_timeline-*.png")) == [
+        "cluster_timeline-classic.png", "cluster_timeline-mirrored.png",
+        "cluster_timeline-quorum.png"]
+
+
+def test_cli_compare_prints_and_writes_the_cluster_rows(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "c.json"
+    assert main(["compare", *map(str, FILES), "--seeds", "2", "--workers", "1",
+                 "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "cluster" in text and "confirmed_lost" in text and "leader changes" in text
+    rows = json.loads(out.read_text())["rows"]
+    lost = {r["label"]: r["mean"] for r in rows if r["metric"] == "confirmed_lost"}
+    assert lost["classic"] == lost["quorum"] == 0 < lost["mirrored"]
+
+
+def test_rich_table_ends_with_the_cluster_section(comparison: Comparison) -> None:
+    console = Console(record=True, width=200)
+    console.print(comparison.rich_table())
+    text = console.export_text()
+    assert text.index("confirmed_lost") > text.index("publish to ack p99")
