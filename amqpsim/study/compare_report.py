@@ -96,7 +96,8 @@ def write_report(c: Comparison, directory: Path) -> Path:
     ledger = _picture(lambda: viz.ledger(runs, title="What became of every message"),
                       directory / "ledger.png", "ledger")
     sides = {}
-    pictures = [("queue_depth", viz.queue_depth), ("latency", viz.latency)]
+    pictures: list[tuple[str, Callable[..., Figure]]] = [("queue_depth", viz.queue_depth),
+                                                         ("latency", viz.latency)]
     if any("cluster" in r.summary for r in runs.values()):
         pictures.append(("cluster_timeline", viz.cluster_timeline))
     for stem, draw in pictures:
