@@ -7,6 +7,11 @@
 Each scenario runs once per seed (the same seeds for every scenario). Every
 number in the table is the mean over the seeds with a Student-t confidence
 interval (``level``, 95 % by default): ``mean ± t(1 - (1 - level) / 2, n - 1) * s / sqrt(n)``.
+
+When the scenarios run clusters the table ends with a ``cluster`` section:
+confirmed_lost, unconfirmed and, per queue, seconds unavailable and leader changes
+(``amqpsim compare scenarios/compare/queue-type-*.yaml``: one faulty workload with a
+classic, a mirrored and a quorum queue).
 """
 
 from __future__ import annotations
@@ -131,6 +136,23 @@ def metrics(summaries: Iterable[dict[str, Any]]) -> list[tuple[str, str, Metric]
         metric = _get("messages", name)
         if name == "acked" or any(metric(s) for s in summaries):
             rows.append(("fates (copies)" if name in FATES else "events", name, metric))
+    return rows + cluster_metrics(summaries)
+
+
+def cluster_metrics(summaries: list[dict[str, Any]]) -> list[tuple[str, str, Metric]]:
+    """The cluster rows, only when some summary is a cluster run's: publishes confirmed
+    and then lost, publishes never confirmed, and per queue the seconds without a
+    leader (``unavailable``) and the number of leader changes."""
+    if not any("cluster" in s for s in summaries):
+        return []
+    rows: list[tuple[str, str, Metric]] = [
+        ("cluster", "confirmed_lost", _get("messages", "confirmed_lost")),
+        ("cluster", "unconfirmed", _get("messages", "unconfirmed"))]
+    queues = sorted({q for s in summaries for q in s.get("cluster", {}).get("queues", {})})
+    for q in queues:
+        rows += [("cluster", f"{q} unavailable (s)", _get("cluster", "queues", q, "unavailable")),
+                 ("cluster", f"{q} leader changes",
+                  _get("cluster", "queues", q, "leader_changes"))]
     return rows
 
 

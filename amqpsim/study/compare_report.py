@@ -2,7 +2,8 @@
 
 The table (mean and confidence interval per metric, side by side), the delivery
 ledger of all scenarios overlaid in one picture, and queue depth and latency of
-each scenario side by side. Pictures come from :mod:`amqpsim.viz`, drawn from
+each scenario side by side (and, for cluster runs, each one's cluster timeline:
+nodes up, down or paused, partitions, queue leaders, messages lost). Pictures come from :mod:`amqpsim.viz`, drawn from
 one run per scenario with its events (the first seed). Files: ``report.html``
 (images embedded), one PNG per picture, ``comparison.csv`` and ``comparison.json``.
 """
@@ -72,6 +73,14 @@ def _table_html(c: Comparison) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _cluster_section(sides: dict[str, str], seed: int) -> str:
+    if "cluster_timeline" not in sides:
+        return ""
+    return (f'\n<section id="cluster_timeline"><h2>The cluster over time</h2>\n<p class="caption">'
+            f"Nodes up, down or paused, partitions, who leads each queue, and the messages lost "
+            f"(seed {seed}).</p>\n{sides['cluster_timeline']}</section>")
+
+
 def write_report(c: Comparison, directory: Path) -> Path:
     """Write the comparison page into ``directory``; returns the path of ``report.html``."""
     from .. import viz
@@ -87,7 +96,11 @@ def write_report(c: Comparison, directory: Path) -> Path:
     ledger = _picture(lambda: viz.ledger(runs, title="What became of every message"),
                       directory / "ledger.png", "ledger")
     sides = {}
-    for stem, draw in (("queue_depth", viz.queue_depth), ("latency", viz.latency)):
+    pictures: list[tuple[str, Callable[..., Figure]]] = [("queue_depth", viz.queue_depth),
+                                                         ("latency", viz.latency)]
+    if any("cluster" in r.summary for r in runs.values()):
+        pictures.append(("cluster_timeline", viz.cluster_timeline))
+    for stem, draw in pictures:
         cells = []
         for label, result in runs.items():
             img = _picture(partial(draw, result), directory / f"{stem}-{_slug(label)}.png",
@@ -113,7 +126,7 @@ mean ± {c.level:.0%} confidence interval across seeds (Student t)</p>
 {sides["queue_depth"]}</section>
 <section id="latency"><h2>Latency</h2>
 <p class="caption">Queue wait and publish → ack latency; p50, p95, p99 marked (seed {c.seeds[0]}).</p>
-{sides["latency"]}</section>
+{sides["latency"]}</section>{_cluster_section(sides, c.seeds[0])}
 </body></html>
 """
     path = directory / "report.html"
