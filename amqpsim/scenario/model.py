@@ -48,7 +48,7 @@ class Queue(ScenarioModel):
     durable: bool = True
     auto_delete: bool = False
     exclusive: bool = False
-    type: Literal["classic", "quorum"] | None = None
+    type: Literal["classic", "quorum", "stream"] | None = None
     arguments: Args = {}
     vhost: str | None = None
     node: NodeName | None = None
@@ -56,10 +56,10 @@ class Queue(ScenarioModel):
     first leader of a quorum one (default: the first node; ``None`` without a cluster)."""
 
     @property
-    def queue_type(self) -> Literal["classic", "quorum"]:
+    def queue_type(self) -> Literal["classic", "quorum", "stream"]:
         """``type``, else ``arguments['x-queue-type']``, else ``classic``."""
         found = self.type or self.arguments.get("x-queue-type") or "classic"
-        return "quorum" if found == "quorum" else "classic"
+        return found if found in ("quorum", "stream") else "classic"
 
 
 class Binding(ScenarioModel):
@@ -75,7 +75,7 @@ class Policy(ScenarioModel):
     name: Name
     pattern: str
     apply_to: Literal[
-        "all", "queues", "exchanges", "classic_queues", "quorum_queues"
+        "all", "queues", "exchanges", "classic_queues", "quorum_queues", "streams"
     ] = Field("all", validation_alias=AliasChoices("apply-to", "apply_to"),
               serialization_alias="apply-to")
     priority: int = 0
