@@ -185,6 +185,8 @@ class Cluster:
 
     def placed(self, now: float, ch: Channel, q: Queue) -> None:
         """A new queue: where it lives (its ``homes`` entry, else the declaring client's node)."""
+        if q.settings.qtype == "stream":
+            return  # not modelled: a stream in a cluster ignores node failures and partitions
         node = self.homes.get(q.name) or ch.connection.node or self.order[0]
         if not self.up(node):
             node = ch.connection.node or self.order[0]
@@ -195,7 +197,7 @@ class Cluster:
             up = [n for n in self.order if self.reach(node, n)]
             p = Placement(q, "mirrored", node, [node, *mirror_nodes(policy, node, up)], node, policy=policy)
         else:
-            p = Placement(q, q.settings.qtype if q.settings.qtype == "stream" else "classic", node, [node], node)
+            p = Placement(q, "classic", node, [node], node)
         self.placements[q.name] = p
         self.announce(now, p, "declared")
 
