@@ -77,11 +77,12 @@ FOLD_EVERY = 8192
 
 
 class QueueStats:
-    __slots__ = ("name", "enqueued", "depth", "max_depth", "out", "delivered", "wait", "wait_add",
+    __slots__ = ("name", "type", "enqueued", "depth", "max_depth", "out", "delivered", "wait", "wait_add",
                  "fates", "dirty", "series")
 
     def __init__(self, name: str, exact: bool) -> None:
         self.name = name
+        self.type = "classic"  # the queue type its declaration gave (classic | quorum | stream)
         self.enqueued = 0
         self.depth = 0  # ready copies
         self.max_depth = 0
@@ -279,7 +280,7 @@ class LiveLedger(LogicalTracker):
             self._finalize(msg)
 
     def _declare(self, ev: QueueDeclared) -> None:
-        self.queue(ev.queue)
+        self.queue(ev.queue).type = ev.queue_type
 
     def _consume(self, ev: ConsumerStarted) -> None:
         if ev.actor is not None:

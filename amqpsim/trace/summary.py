@@ -20,7 +20,8 @@ Besides the contract keys the summary has these extra keys:
 * ``messages.discarded`` (fate of copies removed by a client: reject/nack without
   a dead-letter exchange, purge, queue delete; part of the conservation sum),
   ``messages.dead_letter_unroutable`` (dead-letter republishes that reached no queue);
-* ``queues.<q>``: ``final_unacked``, ``delivered`` and the count of each fate;
+* ``queues.<q>``: ``type`` (``classic``, ``quorum``, ``stream``: what its declaration gave;
+  ``classic`` for a queue the log never declared), ``final_unacked``, ``delivered`` and the count of each fate;
   ``wait.count``;
 * ``consumers.<c>``: ``redelivered``, ``rejected`` (reject + nack), ``lost``;
 * ``latency.count``; ``invariants``: ``violations`` (terminal events of copies that
@@ -133,7 +134,7 @@ class Summarizer(LiveLedger):
         queues = {}
         for name in sorted(self.queues):
             q = self.queues[name]
-            queues[name] = {"enqueued": q.enqueued, "max_depth": q.max_depth, "final_depth": q.depth,
+            queues[name] = {"type": q.type, "enqueued": q.enqueued, "max_depth": q.max_depth, "final_depth": q.depth,
                             "wait": q.wait.summary(), "final_unacked": q.out, "delivered": q.delivered,
                             **q.fates}
         consumers = {}

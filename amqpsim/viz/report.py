@@ -160,11 +160,11 @@ def _tables(summary: dict[str, Any]) -> list[str]:
                                                    ["", "count"]))
     queues = summary.get("queues") or {}
     if queues:
-        rows = [[q, s.get("enqueued", ""), s.get("max_depth", ""), s.get("final_depth", ""),
+        rows = [[q, s.get("type", ""), s.get("enqueued", ""), s.get("max_depth", ""), s.get("final_depth", ""),
                  s.get("final_unacked", ""), (s.get("wait") or {}).get("p50", ""),
                  (s.get("wait") or {}).get("p95", ""), (s.get("wait") or {}).get("p99", "")]
                 for q, s in queues.items()]
-        parts.append("<h3>Queues</h3>" + _table(rows, ["queue", "enqueued", "max ready", "final ready",
+        parts.append("<h3>Queues</h3>" + _table(rows, ["queue", "type", "enqueued", "max ready", "final ready",
                                                        "final unacked", "wait p50 (s)", "wait p95 (s)",
                                                        "wait p99 (s)"])
                      + '<p class="caption">ready: messages waiting in the queue; unacked: delivered to a '
