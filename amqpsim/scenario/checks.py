@@ -111,7 +111,7 @@ class _Checker:
         if field in ("classic", "quorum") and arg in ("classic", "quorum") and field != arg:
             self.add((*p, "type"), f"type {field!r} contradicts arguments.x-queue-type {arg!r}",
                      field)
-        return "quorum" if "quorum" in (field, arg) else "classic"
+        return next((t for t in ("stream", "quorum") if t in (field, arg)), "classic")
 
     def bindings_(self) -> None:
         """RabbitMQ 4.3.5+ refuses a topic binding key with more than two '#' words (the
@@ -162,9 +162,19 @@ class _Checker:
                          "(only confirms tell which messages are in doubt)", True)
         for p, cons in _items(self.data, "consumers"):
             self.queue_exists((*p, "queue"), cons.get("queue"))
+            self.offset(p, cons)
             if cons.get("ack") == "auto" and cons.get("reject") is not None:
                 self.add((*p, "reject"), "reject needs ack: manual (an auto-ack consumer "
                          "never rejects)", cons["reject"])
+
+    def offset(self, p: Path, cons: dict[Any, Any]) -> None:
+        """An ``offset`` only means something on a stream (RabbitMQ refuses x-stream-offset
+        on other queue types with 406)."""
+        queue = cons.get("queue")
+        qtype = self.queues.get(queue) if isinstance(queue, str) else None
+        if cons.get("offset") is not None and qtype not in (None, "stream"):
+            self.add((*p, "offset"), f"offset applies to stream queues only ({queue!r} is a "
+                     f"{qtype} queue)", cons["offset"])
 
     def faults(self) -> None:
         for p, f in _items(self.data, "faults"):

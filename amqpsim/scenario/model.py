@@ -21,6 +21,7 @@ from pydantic import (
 
 from .args import PREDECLARED_EXCHANGES
 from .distributions import Constant, Distribution
+from .offsets import StreamOffset
 from .rates import Rate, RoutingKey
 from .validation import apply_overrides
 
@@ -213,7 +214,9 @@ class Consumer(_Model):
     """``instances`` consumers named ``name#0``... on ``queue``. ``prefetch`` is
     basic.qos per consumer (0 = unlimited), ``global_prefetch`` a per-channel limit;
     ``priority`` is the x-priority argument; ``reply``: publish a reply to each
-    message's reply_to via the default exchange (RPC server)."""
+    message's reply_to via the default exchange (RPC server); ``offset``: where a
+    consumer of a stream starts reading (the x-stream-offset argument, see
+    :mod:`.offsets`; unset = RabbitMQ's default, ``next``)."""
 
     name: ActorName
     queue: str
@@ -226,6 +229,7 @@ class Consumer(_Model):
     reply: bool = False
     exclusive: bool = False
     global_prefetch: Annotated[int, Field(ge=0, le=65535)] | None = None
+    offset: StreamOffset | None = None
 
     def instance_names(self) -> list[str]:
         return [f"{self.name}#{i}" for i in range(self.instances)]
