@@ -214,7 +214,8 @@ class Consumer(_Model):
     """``instances`` consumers named ``name#0``... on ``queue``. ``prefetch`` is
     basic.qos per consumer (0 = unlimited), ``global_prefetch`` a per-channel limit;
     ``priority`` is the x-priority argument; ``reply``: publish a reply to each
-    message's reply_to via the default exchange (RPC server); ``offset``: where a
+    message's reply_to via the default exchange (RPC server); ``start``: the simulated
+    second it first connects (a consumer that joins late); ``offset``: where a
     consumer of a stream starts reading (the x-stream-offset argument, see
     :mod:`.offsets`; unset = RabbitMQ's default, ``next``)."""
 
@@ -229,6 +230,7 @@ class Consumer(_Model):
     reply: bool = False
     exclusive: bool = False
     global_prefetch: Annotated[int, Field(ge=0, le=65535)] | None = None
+    start: Seconds = 0.0
     offset: StreamOffset | None = None
 
     def instance_names(self) -> list[str]:
