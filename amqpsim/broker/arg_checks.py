@@ -10,6 +10,7 @@ Which argument gets which check, and in which order, is the table in :mod:`.rule
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -104,6 +105,28 @@ def max_age(v: Any, args: Mapping[str, Any]) -> Verdict:
     if not digits:
         return CRASH
     return None if int(digits) > 0 and unit in ("Y", "M", "D", "h", "m", "s") else "invalid_max_age"
+
+
+def stream_offset(v: Any, _args: Mapping[str, Any]) -> Verdict:
+    """``x-stream-offset``: first | last | next, an integer (negative: first), a timestamp, or an
+    interval ``<positive integer><unit>`` (Y M D h m s). Like ``x-max-age``, a string without
+    leading digits (``bogus``, ``""``, ``-5m``) or a boolean crashes 3.10.8 (541); digits with a
+    bad unit or zero are a 406 (conformance case ``stream_offset_values``)."""
+    if isinstance(v, bool):
+        return CRASH
+    if isinstance(v, int) or isinstance(v, datetime.datetime):
+        return None
+    if not isinstance(v, str | bytes):
+        return CRASH
+    s = text(v)
+    if s in ("first", "last", "next"):
+        return None
+    digits, unit = _MAX_AGE.fullmatch(s).groups()  # type: ignore[union-attr]
+    if not digits:
+        return CRASH
+    if int(digits) > 0 and unit in ("Y", "M", "D", "h", "m", "s"):
+        return None
+    return f'{{invalid_stream_offset_arg,{{{amqp_type(v)},<<"{s}">>}}}}'
 
 
 def one_of(values: tuple[str, ...], error: Callable[[str], str]) -> Check:

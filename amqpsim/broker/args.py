@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import q_res
 from .rules import QUEUE_TYPES, queue_type_name
+from .stream import duration
 from .validate import equivalence_error
 
 if TYPE_CHECKING:
@@ -41,6 +42,9 @@ class QueueSettings:
     delivery_limit: int | None = None
     #: quorum, reject-publish and a DLX: x-dead-letter-strategy at-least-once holds what it cannot route
     at_least_once: bool = False
+    #: stream retention: ``x-max-age`` (seconds) and the segment size (``max_length_bytes`` too)
+    max_age: float | None = None
+    segment_bytes: int | None = None
 
 
 def _int_or_none(v: Any) -> int | None:
@@ -81,6 +85,10 @@ def effective_settings(arguments: dict[str, Any], policy: dict[str, Any] | None)
         # (conformance case quorum_dead_letter_strategy)
         strategy = a.get("x-dead-letter-strategy", p.get("dead-letter-strategy", "at-most-once"))
         s.at_least_once = strategy == "at-least-once" and s.overflow == "reject-publish" and s.dlx is not None
+    if s.qtype == "stream":
+        age = duration(a.get("x-max-age", p.get("max-age")))
+        s.max_age = age
+        s.segment_bytes = a.get("x-stream-max-segment-size-bytes", p.get("stream-max-segment-size-bytes"))
     return s
 
 
@@ -102,14 +110,15 @@ def check_equivalent(q: Queue, durable: bool, auto_delete: bool, arguments: dict
         if cur != req:
             raise equivalence_error(key, q_res(q.name), req, cur, plain=True)
     qtype = queue_type(q.arguments)
+    # the type first, then the other arguments (conformance case stream_declare_rules)
+    if qtype != queue_type(arguments):
+        raise equivalence_error("x-queue-type", q_res(q.name), arguments.get("x-queue-type", _MISSING),
+                                q.arguments.get("x-queue-type", _MISSING))
     cur_args, req_args = equivalence_args(q.arguments, qtype), equivalence_args(arguments, qtype)
     for key in sorted(set(cur_args) | set(req_args)):
         if not _same_arg(cur_args.get(key, _MISSING), req_args.get(key, _MISSING)):
             raise equivalence_error(key, q_res(q.name), req_args.get(key, _MISSING),
                                     cur_args.get(key, _MISSING))
-    if queue_type(q.arguments) != queue_type(arguments):
-        raise equivalence_error("x-queue-type", q_res(q.name), arguments.get("x-queue-type", _MISSING),
-                                q.arguments.get("x-queue-type", _MISSING))
 
 
 def _same_arg(a: Any, b: Any) -> bool:

@@ -25,6 +25,7 @@ from ..trace.events import (
 from .consumer import ChannelConsumers, Consumer
 from .errors import AMQPError, ChannelError, ConnectionError_, q_res
 from .message import Delivery, Entry, Message
+from .rules import stream_not_supported
 from .timeouts import AckTimeout
 
 if TYPE_CHECKING:
@@ -248,6 +249,9 @@ class Channel:
             self._settle(now, "basic.ack", False, multiple, taken)
 
     def nack(self, now: float, tag: int, multiple: bool, requeue: bool, method: str = "basic.nack") -> None:
+        u = self.unacked.get(tag)
+        if u is not None and u.queue.is_stream:  # 3.10.8: a connection error
+            raise stream_not_supported("basic.nack and basic.reject", u.queue.name).error(method)
         taken = self._take(tag, multiple, method)
         if self.tx_mode:
             self.tx_settles.append((method, requeue, multiple, taken))
@@ -265,6 +269,9 @@ class Channel:
         outcome = _OUTCOMES.get(method)
         by_queue: dict[Queue, list[Entry]] = {}
         for t, u in taken:
+            if u.queue.is_stream and outcome is None:
+                u.queue.acked(now, self, t, u, multiple)
+                continue
             self._free(u)
             ctag = u.consumer.tag if u.consumer else None
             if outcome is None:
@@ -287,6 +294,9 @@ class Channel:
         """Settle one acked delivery: ``_settle`` for a single ack, without the grouping."""
         c = e.consumer
         q = e.queue
+        if q.is_stream:
+            q.acked(now, self, tag, e, multiple)
+            return
         if c is not None:  # self._free(e), inlined
             c.unacked -= 1
             self.unacked_count -= 1
@@ -316,6 +326,8 @@ class Channel:
         """basic.recover: only requeue=true is supported (as in RabbitMQ)."""
         if not requeue:
             raise ConnectionError_(540, "requeue=false")
+        if any(u.queue.is_stream for u in self.unacked.values()):
+            raise ConnectionError_(541, "")  # 3.10.8 crashes (conformance case stream_refused_operations)
         self.requeue_all(now, "recover")
 
     def requeue_all(self, now: float, why: str, dispatch: bool = True) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..trace.events import ConsumerCancelled, ConsumerStarted
 from .errors import ChannelError, ConnectionError_, q_res
-from .rules import consume_crash, consume_refusals
+from .rules import consume_crash, consume_refusals, stream_consume_refusal
 
 if TYPE_CHECKING:
     from .channel import Channel
@@ -77,7 +77,11 @@ class ChannelConsumers(dict[str, Consumer]):
         arguments = dict(arguments or {})
         if refusals := consume_refusals(q.name, q.settings.qtype, arguments):
             raise refusals[0].error("basic.consume")
-        if q.is_quorum:
+        if q.is_stream:
+            if (refusal := stream_consume_refusal(q.name, no_ack, ch.prefetch_count)) is not None:
+                raise refusal.error("basic.consume")
+            exclusive = False  # streams ignore the flag (conformance case stream_consume_rules)
+        elif q.is_quorum:
             if ch.global_prefetch:
                 raise ConnectionError_(540, f"{q_res(q.name)} does not support global qos")
             exclusive = False  # quorum queues ignore the flag

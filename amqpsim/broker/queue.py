@@ -68,6 +68,9 @@ class Queue:
     the channel delivering one counts it in, and out again when it is acked; a
     requeue or a reject counts it out here."""
 
+    #: a stream (:class:`~.stream_queue.StreamQueue`) reads and settles its own way
+    is_stream = False
+
     def __init__(self, host: QueueHost, name: str, *, durable: bool, exclusive_owner: Any, auto_delete: bool,
                  arguments: dict[str, Any], now: float) -> None:
         self.host = host

@@ -54,6 +54,7 @@ from .arg_checks import (
     one_of,
     positive,
     queue_version,
+    stream_offset,
     string,
     text,
 )
@@ -64,7 +65,7 @@ from .validate import amqp_type
 __all__ = [
     "ARGUMENT_RULES", "CONSUMER_ARGUMENT_RULES", "DEFAULT_EXCHANGE", "EXCHANGE_TYPES", "KNOWN_ARGUMENTS", "MAX_TTL", "OVERFLOW_MODES",
     "QUEUE_TYPES", "ArgRule", "QueueType", "Refusal", "consume_crash", "consume_refusals", "exchange_refusals", "queue_refusals",
-    "queue_type_name", "reserved_name",
+    "queue_type_name", "reserved_name", "stream_consume_refusal", "stream_not_supported",
 ]
 
 OVERFLOW_MODES = ("drop-head", "reject-publish", "reject-publish-dlx")
@@ -179,7 +180,7 @@ QUEUE_TYPES: dict[str, QueueType] = {t.name: t for t in (
     QueueType("stream", "rabbit_stream_queue", frozenset((
         "x-max-length-bytes", "x-queue-type", "x-max-age", "x-stream-max-segment-size-bytes",
         "x-initial-cluster-size", "x-queue-leader-locator")),
-        replicated=True, simulated=False, consumer_arguments=frozenset(("x-stream-offset", "x-credit"))),
+        replicated=True, simulated=True, consumer_arguments=frozenset(("x-stream-offset", "x-credit"))),
 )}
 
 #: arguments some queue type accepts; any other argument is ignored by RabbitMQ
@@ -189,6 +190,7 @@ KNOWN_ARGUMENTS = frozenset().union(*(t.arguments for t in QUEUE_TYPES.values())
 CONSUMER_ARGUMENT_RULES: dict[str, ArgRule] = {r.key: r for r in (
     _rule("x-priority", integer),
     _rule("x-cancel-on-ha-failover", boolean),
+    _rule("x-stream-offset", stream_offset),
 )}
 #: consumer arguments some queue type accepts; any other is ignored
 KNOWN_CONSUMER_ARGUMENTS = frozenset().union(*(t.consumer_arguments for t in QUEUE_TYPES.values()))
@@ -258,7 +260,9 @@ def consume_refusals(queue: str, queue_type: str, arguments: Mapping[str, Any]) 
        :data:`CONSUMER_ARGUMENT_RULES` order, whatever the client's order:
        ``x-priority`` must be an integer of *any* size (``2**63 - 1`` and ``-2**31``
        are fine: consumer priorities have no range), ``x-cancel-on-ha-failover`` a
-       boolean (``{unacceptable_type,longstr}``).
+       boolean (``{unacceptable_type,longstr}``), ``x-stream-offset`` a stream offset
+       (:func:`.arg_checks.stream_offset`; some bad values crash 3.10.8: 541, a
+       connection error).
     2. An argument only another queue type accepts is refused in the client's order,
        whatever its value: ``x-stream-offset`` on a classic or quorum queue,
        ``x-cancel-on-ha-failover`` on a quorum queue ("... of queue type
@@ -273,11 +277,31 @@ def consume_refusals(queue: str, queue_type: str, arguments: Mapping[str, Any]) 
     for key, rule in CONSUMER_ARGUMENT_RULES.items():
         if key in arguments and key in qtype.consumer_arguments:
             verdict = rule.check(arguments[key], arguments)
-            if verdict is not None:
+            if isinstance(verdict, Crash):
+                out.append(Refusal(541, "", ("arguments", key), hard=True))
+            elif verdict is not None:
                 out.append(Refusal(406, f"invalid arg '{key}' for {res}: {verdict}", ("arguments", key)))
     out += [Refusal(406, f"invalid arg '{key}' for {res} of queue type {qtype.module}", ("arguments", key))
             for key in arguments if key in KNOWN_CONSUMER_ARGUMENTS and key not in qtype.consumer_arguments]
     return out
+
+
+def stream_consume_refusal(queue: str, no_ack: bool, prefetch: int) -> Refusal | None:
+    """What a stream refuses in a basic.consume once its arguments passed: a consumer without
+    a prefetch (``basic.qos``; a global one does not count) is a 406, checked *before* an
+    auto-ack one (540, a connection error). Conformance case ``stream_consume_rules``."""
+    res = q_res(queue)
+    if not prefetch:
+        return Refusal(406, f"consumer prefetch count is not set for '{res}'")
+    if no_ack:
+        return Refusal(540, f"automatic acknowledgement not supported by stream queues {res}", ("no_ack",),
+                       hard=True)
+    return None
+
+
+def stream_not_supported(method: str, queue: str) -> Refusal:
+    """basic.get, queue.purge, basic.nack/basic.reject on a stream: 540, a connection error."""
+    return Refusal(540, f"{method} not supported by stream queues {q_res(queue)}", hard=True)
 
 
 def consume_crash(arguments: Mapping[str, Any]) -> Refusal | None:

@@ -90,6 +90,7 @@ class Policy:
             "exchanges": kind == "exchange",
             "classic_queues": kind == "queue" and qtype == "classic",
             "quorum_queues": kind == "queue" and qtype == "quorum",
+            "streams": kind == "queue" and qtype == "stream",
         }.get(self.apply_to, False)
         return ok and self.regex.search(name) is not None
 

@@ -37,6 +37,7 @@ from .errors import (
 from .exchanges import Binding, validate_x_match
 from .queue import Queue, QueueHost
 from .rules import DEFAULT_EXCHANGE, QUEUE_TYPES, exchange_refusals, queue_refusals, reserved_name
+from .stream_queue import StreamQueue
 from .topology import Exchange, Policy, Topology
 
 if TYPE_CHECKING:
@@ -216,8 +217,9 @@ class VHost:
             if not QUEUE_TYPES[qtype].simulated:
                 raise ConnectionError_(540, f"amqpsim does not simulate {qtype} queues", "queue.declare",
                                        field=("arguments", "x-queue-type"))
-            q = Queue(self.host, queue, durable=durable, exclusive_owner=owner, auto_delete=auto_delete,
-                      arguments=arguments, now=now)
+            cls = StreamQueue if qtype == "stream" else Queue
+            q = cls(self.host, queue, durable=durable, exclusive_owner=owner, auto_delete=auto_delete,
+                    arguments=arguments, now=now)
             self.queues[queue] = q
             q.apply_policy(now, self.topology.policy_for("queue", queue, q.settings.qtype))
             self.emit(QueueDeclared(now, ch.actor, queue, qtype, durable, exclusive, auto_delete))
@@ -244,9 +246,11 @@ class VHost:
             flag = "if-unused" if if_unused else "if-empty"
             raise ConnectionError_(540, f"cannot delete {q_res(queue)}. queue.delete operations with {flag} "
                                         "flag set are not supported by quorum queues")
-        if if_unused and q.consumers:
+        # 3.10.8 deletes a stream whatever if-unused and if-empty say (its consumers and
+        # messages are not counted; conformance case stream_refused_operations)
+        if if_unused and q.consumers and not q.is_stream:
             raise ChannelError(406, f"{q_res(queue)} in use")
-        if if_empty and q.message_count():
+        if if_empty and q.message_count() and not q.is_stream:
             raise ChannelError(406, f"{q_res(queue)} not empty")
         return self.delete_queue(now, q, reason="client", actor=ch.actor)
 

@@ -196,7 +196,7 @@ class _Declarer:
             refusals += queue_refusals(name, durable, flags["exclusive"], flags["auto_delete"], args)
             qt = QUEUE_TYPES.get(str(args.get("x-queue-type", "classic")))
             if not self.report(p, q, QUEUE_FIELDS, refusals) or qt is None or not qt.simulated:
-                self.left_out.add(("queue", name))  # streams: reported as unsupported elsewhere
+                self.left_out.add(("queue", name))
             elif self.declare(p, q, QUEUE_FIELDS, "queue_declare", name, False, flags["durable"],
                               flags["exclusive"], flags["auto_delete"], args):
                 self.declared["queue"].append(name)

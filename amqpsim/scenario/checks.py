@@ -103,15 +103,15 @@ class _Checker:
             self.issues += misspelt_queue_arguments((*p, "arguments"), args)
 
     def queue_type(self, p: Path, field: Any, arg: Any) -> str:
-        """The queue's type; stream queues (valid in RabbitMQ) are not simulated."""
-        for where, value in (((*p, "type"), field), ((*p, "arguments", "x-queue-type"), arg)):
-            if value == "stream":
-                self.add(where, "stream queues are not supported by amqpsim "
-                         "(use classic or quorum)", value)
-        if field in ("classic", "quorum") and arg in ("classic", "quorum") and field != arg:
+        """The queue's type (``classic``, ``quorum`` or ``stream``)."""
+        types = ("classic", "quorum", "stream")
+        if field in types and arg in types and field != arg:
             self.add((*p, "type"), f"type {field!r} contradicts arguments.x-queue-type {arg!r}",
                      field)
-        return next((t for t in ("stream", "quorum") if t in (field, arg)), "classic")
+        for t in ("stream", "quorum"):
+            if t in (field, arg):
+                return t
+        return "classic"
 
     def bindings_(self) -> None:
         """RabbitMQ 4.3.5+ refuses a topic binding key with more than two '#' words (the

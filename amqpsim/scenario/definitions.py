@@ -3,9 +3,9 @@
 :func:`import_definitions` reads the cluster format (items carry ``vhost``) and
 the single-virtual-host format (they do not) and keeps one vhost's exchanges,
 queues, bindings and policies. Users, passwords, permissions, parameters and
-limits are ignored. Objects amqpsim cannot simulate (stream queues, plugin
-exchange types, policies for streams) are left out with a
-:class:`DefinitionsWarning` each.
+limits are ignored. Objects amqpsim cannot simulate (exclusive queues, plugin
+exchange types) are left out with a :class:`DefinitionsWarning` each; stream
+queues are kept; policies that ``apply-to: streams`` (3.12+) are left out too.
 
 :func:`export_definitions` writes what ``rabbitmqctl import_definitions`` reads:
 ``rabbit_version``, one vhost ``/`` and the topology in the broker's own shape.
@@ -143,10 +143,8 @@ def _topology(defs: Mapping[str, Any], vhost: str) -> tuple[dict[str, list[Any]]
                     gone.add(("exchange", str(name)))
                     continue
             elif section == "queues":
-                qtype = item.get("type") or (item.get("arguments") or {}).get("x-queue-type")
-                if qtype == "stream" or item.get("exclusive") is True:
-                    why = "stream queues are" if qtype == "stream" else "exclusive queues are"
-                    _skip(f"queue {name!r}", f"{why} not simulated")
+                if item.get("exclusive") is True:
+                    _skip(f"queue {name!r}", "exclusive queues are not simulated")
                     gone.add(("queue", str(name)))
                     continue
             elif section == "bindings":
@@ -159,7 +157,8 @@ def _topology(defs: Mapping[str, Any], vhost: str) -> tuple[dict[str, list[Any]]
                           "its source or destination was skipped")
                     continue
             elif section == "policies" and item.get("apply-to") == "streams":
-                _skip(f"policy {name!r}", "it applies to streams only")
+                _skip(f"policy {name!r}", "apply-to 'streams' came with RabbitMQ 3.12 "
+                      "(on 3.10 'queues' applies to streams)")
                 continue
             keep(section, i, item)
     return topology, origin

@@ -77,15 +77,15 @@ class Queue(_Model):
     durable: bool = True
     auto_delete: bool = False
     exclusive: bool = False
-    type: Literal["classic", "quorum"] | None = None
+    type: Literal["classic", "quorum", "stream"] | None = None
     arguments: Args = {}
     vhost: str | None = None
 
     @property
-    def queue_type(self) -> Literal["classic", "quorum"]:
+    def queue_type(self) -> Literal["classic", "quorum", "stream"]:
         """``type``, else ``arguments['x-queue-type']``, else ``classic``."""
         found = self.type or self.arguments.get("x-queue-type") or "classic"
-        return "quorum" if found == "quorum" else "classic"
+        return found if found in ("quorum", "stream") else "classic"
 
 
 class Binding(_Model):
@@ -101,7 +101,7 @@ class Policy(_Model):
     name: Name
     pattern: str
     apply_to: Literal[
-        "all", "queues", "exchanges", "classic_queues", "quorum_queues"
+        "all", "queues", "exchanges", "classic_queues", "quorum_queues", "streams"
     ] = Field("all", validation_alias=AliasChoices("apply-to", "apply_to"),
               serialization_alias="apply-to")
     priority: int = 0

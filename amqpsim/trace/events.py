@@ -79,6 +79,11 @@ class EventKind(StrEnum):
     DROP = "drop"
     DISCARD = "discard"
     LOSS = "loss"
+    TRUNCATE = "truncate"
+    # streams: appending and reading are not fates
+    APPEND = "append"
+    STREAM_DELIVER = "stream_deliver"
+    STREAM_ACK = "stream_ack"
     # the simulated clients and faults
     PROCESSED = "processed"
     REPUBLISH = "republish"
@@ -100,11 +105,15 @@ class Fate(StrEnum):
     DROPPED_OVERFLOW = "dropped_overflow"  #: refused by or pushed out of a full queue (or over its delivery limit)
     DISCARDED = "discarded"  #: removed by a client: reject/nack without requeue nor DLX, purge, queue delete
     LOST = "lost"  #: vanished: a restart took a transient copy, an auto-ack consumer crashed holding it
+    TRUNCATED = "truncated"  #: a stream's retention removed it (its segment went)
+    RETAINED = "retained"  #: still in a stream when the run ended (reading a stream removes nothing)
     REMAINING = "remaining"  #: still ready or unacknowledged when the run ended
 
 
-#: the fates that end a copy during a run (every fate but ``remaining``), in summary order
-ENDING_FATES: tuple[Fate, ...] = tuple(f for f in Fate if f is not Fate.REMAINING)
+#: the fates that end a copy during a run (every fate but ``remaining`` and ``retained``), in summary order
+ENDING_FATES: tuple[Fate, ...] = tuple(f for f in Fate if f not in (Fate.REMAINING, Fate.RETAINED))
+#: the fates only a stream's copies meet (a summary gives them when the run had a stream)
+STREAM_FATES: tuple[Fate, ...] = (Fate.TRUNCATED, Fate.RETAINED)
 
 
 # ---------------------------------------------------------------------------- topology
@@ -133,7 +142,7 @@ class QueueDeclared(NamedTuple):
     time: float
     actor: str | None
     queue: str
-    queue_type: str  #: classic | quorum
+    queue_type: str  #: classic | quorum | stream
     durable: bool
     exclusive: bool
     auto_delete: bool
@@ -484,6 +493,65 @@ class Lost(NamedTuple):
     kind: EventKind = EventKind.LOSS
 
 
+# ---------------------------------------------------------------------------- streams
+class Appended(NamedTuple):
+    """A routed copy (its ``Enqueued`` came just before) was appended to a stream at ``offset``.
+
+    A stream copy stays in the stream until retention truncates it (``Truncated``) or the
+    stream is deleted (``Discarded``); at the end of a run it is ``retained``."""
+
+    time: float
+    msg: int
+    copy: int
+    queue: str
+    offset: int  #: its stream offset (offsets skip one at each new segment: a tracking chunk)
+    kind: EventKind = EventKind.APPEND
+
+
+class StreamDelivered(NamedTuple):
+    """basic.deliver of a stream copy to a consumer reading at ``offset``: not a fate (N consumers
+    reading a message are N deliveries of one copy), and the delivery carries ``x-stream-offset``."""
+
+    time: float
+    actor: str | None
+    channel: str | None
+    consumer: str
+    msg: int
+    copy: int
+    queue: str
+    offset: int
+    delivery_tag: int
+    kind: EventKind = EventKind.STREAM_DELIVER
+
+
+class StreamAcked(NamedTuple):
+    """basic.ack of a stream delivery: it only gives the consumer credit back; nothing is removed."""
+
+    time: float
+    actor: str | None
+    channel: str | None
+    consumer: str | None
+    msg: int
+    copy: int
+    queue: str
+    offset: int
+    delivery_tag: int
+    multiple: bool
+    kind: EventKind = EventKind.STREAM_ACK
+
+
+class Truncated(NamedTuple):
+    """Fate ``truncated``: retention removed the stream segment that held the copy."""
+
+    time: float
+    msg: int
+    copy: int
+    queue: str
+    offset: int
+    reason: str  #: max-length-bytes | max-age (the limit that removed its segment)
+    kind: EventKind = EventKind.TRUNCATE
+
+
 # ---------------------------------------------------------------------------- simulated clients
 class Processed(NamedTuple):
     """A simulated consumer finished a delivery whose ack it could not send (its channel closed):
@@ -576,7 +644,7 @@ Event = (ExchangeDeclared | ExchangeDeleted | QueueDeclared | QueueDeleted | Que
          | ConnectionOpened | ConnectionClosed | ChannelOpened | ChannelClosed | ConsumerStarted
          | ConsumerCancelled | QosSet | Blocked | Unblocked | ProtocolError | Published | Routed | Unroutable
          | Returned | Confirmed | Enqueued | Delivered | Settled | Requeued | Acked | DeadLettered | Expired
-         | Dropped | Discarded | Lost | Processed | Republished | InDoubt | LostInTransit | ClientStarted | FaultStarted
+         | Dropped | Discarded | Lost | Truncated | Appended | StreamDelivered | StreamAcked | Processed | Republished | InDoubt | LostInTransit | ClientStarted | FaultStarted
          | FaultEnded | Frame)
 
 #: Build a record from a tuple of *all* its fields, ``kind`` last, without a Python call:
@@ -603,7 +671,8 @@ assert set(RECORDS) == set(EventKind), "one record class per kind"
 
 #: the record class that ends a copy with each fate
 FATE_OF: dict[type, Fate] = {Acked: Fate.ACKED, DeadLettered: Fate.DEAD_LETTERED, Expired: Fate.EXPIRED,
-                             Dropped: Fate.DROPPED_OVERFLOW, Discarded: Fate.DISCARDED, Lost: Fate.LOST}
+                             Dropped: Fate.DROPPED_OVERFLOW, Discarded: Fate.DISCARDED, Lost: Fate.LOST,
+                             Truncated: Fate.TRUNCATED}
 
 
 def _columns() -> tuple[str, ...]:

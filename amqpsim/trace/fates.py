@@ -35,6 +35,8 @@ from .events import (
     Published,
     Republished,
     Returned,
+    StreamDelivered,
+    Truncated,
     Unroutable,
 )
 
@@ -77,7 +79,7 @@ class MessageRecord(NamedTuple):
 
 COPY_COLUMNS: tuple[str, ...] = CopyRecord._fields
 MESSAGE_COLUMNS: tuple[str, ...] = MessageRecord._fields
-_ENDINGS = (Acked, DeadLettered, Expired, Dropped, Discarded, Lost)
+_ENDINGS = (Acked, DeadLettered, Expired, Dropped, Discarded, Lost, Truncated)
 # the slots a kept copy adds to the fold's live copy list ([Msg, QueueStats, t_enq, state, holder,
 # deliveries]): first delivery time, redeliveries, the last delivery's actor
 _FIRST, _REDELIVERED, _CONSUMER = 6, 7, 8
@@ -86,7 +88,7 @@ _FIRST, _REDELIVERED, _CONSUMER = 6, 7, 8
 class Kept:
     """The records a fold keeps (``fold.kept``)."""
 
-    __slots__ = ("copies", "messages", "links", "duplicated", "published")
+    __slots__ = ("copies", "messages", "links", "duplicated", "published", "retained")
 
     def __init__(self) -> None:
         #: copy -> its record, made when the fold ended it; after ``finish`` every copy, in copy order
@@ -99,6 +101,8 @@ class Kept:
         self.duplicated: set[tuple[int, str]] = set()
         #: msg -> [actor, exchange, routing_key, time, confirm, returned, unroutable, copies]
         self.published: dict[int, list[Any]] = {}
+        #: copy -> its live copy list, for the copies the fold found in a stream at ``finish``
+        self.retained: dict[int, list[Any]] = {}
 
 
 def keep(copies: dict[int, list[Any]], handlers: dict[type, Any]) -> Kept:
@@ -126,13 +130,13 @@ def keep(copies: dict[int, list[Any]], handlers: dict[type, Any]) -> Kept:
         return take
 
     def deliver(inner: Any) -> Callable[[Any], None]:
-        def take(ev: Delivered) -> None:
+        def take(ev: Delivered | StreamDelivered) -> None:
             cp = copies.get(ev.copy)
             inner(ev)
             if cp is not None:
                 if cp[_FIRST] is None:
                     cp[_FIRST] = ev.time
-                if ev.redelivered:
+                if getattr(ev, "redelivered", False):
                     cp[_REDELIVERED] += 1
                 cp[_CONSUMER] = ev.actor
         return take
@@ -182,7 +186,8 @@ def keep(copies: dict[int, list[Any]], handlers: dict[type, Any]) -> Kept:
         return take
 
     wrapped: tuple[tuple[type, Callable[[Any], Callable[[Any], None]]], ...] = (
-        (Published, publish), (Enqueued, enqueue), (Delivered, deliver), (Confirmed, confirm),
+        (Published, publish), (Enqueued, enqueue), (Delivered, deliver), (StreamDelivered, deliver),
+        (Confirmed, confirm),
         (Returned, returned), (Unroutable, unroutable), (Republished, republished),
         *((cls, end) for cls in _ENDINGS))
     for cls, make in wrapped:
@@ -194,13 +199,14 @@ def keep(copies: dict[int, list[Any]], handlers: dict[type, Any]) -> Kept:
 
 
 def close(kept: Kept, copies: dict[int, list[Any]]) -> None:
-    """At ``finish``: the copies still live are ``remaining``; every record gets its final
-    logical message (a republish may be linked after its first copies ended)."""
+    """At ``finish``: the copies still live are ``remaining`` (``retained`` in a stream); every
+    record gets its final logical message (a republish may be linked after its first copies ended)."""
     records, links = kept.copies, kept.links
-    for cid, cp in copies.items():
-        mid = cp[0].id
-        records[cid] = CopyRecord(cid, mid, links.get(mid, mid), cp[1].name, cp[2], cp[_FIRST], cp[5],
-                                  cp[_REDELIVERED], cp[_CONSUMER], Fate.REMAINING, None, None)
+    for fate, live in ((Fate.REMAINING, copies), (Fate.RETAINED, kept.retained)):
+        for cid, cp in live.items():
+            mid = cp[0].id
+            records[cid] = CopyRecord(cid, mid, links.get(mid, mid), cp[1].name, cp[2], cp[_FIRST], cp[5],
+                                      cp[_REDELIVERED], cp[_CONSUMER], fate, None, None)
     ordered = sorted(records.items())  # (in place: the handlers hold this dict)
     records.clear()
     records.update(ordered)

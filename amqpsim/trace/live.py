@@ -29,7 +29,9 @@ from typing import Any
 
 from .events import (
     ENDING_FATES,
+    STREAM_FATES,
     Acked,
+    Appended,
     ClientStarted,
     Confirmed,
     ConsumerStarted,
@@ -52,6 +54,9 @@ from .events import (
     Returned,
     Routed,
     Settled,
+    StreamAcked,
+    StreamDelivered,
+    Truncated,
     Unroutable,
 )
 from .fates import close, keep
@@ -61,10 +66,15 @@ from .stats import ExactQuantiles, SketchQuantiles, quantiles
 __all__ = ["FATES", "RATES", "LiveLedger"]
 
 READY, UNACKED, HELD, LIMBO = 0, 1, 2, 3
-#: the fates that end a copy, as the summary names them (``remaining`` is counted apart)
-FATES: tuple[str, ...] = tuple(f.value for f in ENDING_FATES)
+#: the fates that end a copy, as the summary names them (``remaining`` is counted apart; the
+#: stream fates, :data:`STREAM_FATE_NAMES`, only when the run had a stream)
+FATES: tuple[str, ...] = tuple(f.value for f in ENDING_FATES if f not in STREAM_FATES)
+#: ``truncated`` and ``retained``: the fates of stream copies (they join the conservation sum)
+STREAM_FATE_NAMES: tuple[str, ...] = tuple(f.value for f in STREAM_FATES)
+_ALL_FATES = FATES + STREAM_FATE_NAMES
 _TERMINAL: dict[type, str] = {DeadLettered: Fate.DEAD_LETTERED, Expired: Fate.EXPIRED,
-                              Dropped: Fate.DROPPED_OVERFLOW, Discarded: Fate.DISCARDED, Lost: Fate.LOST}
+                              Dropped: Fate.DROPPED_OVERFLOW, Discarded: Fate.DISCARDED, Lost: Fate.LOST,
+                              Truncated: Fate.TRUNCATED}
 #: fates that can end a message's last copy while its publish (or dead-lettering) is still routing
 #: it to further queues: the message is finished at the next commit, not at once
 _DEFER = frozenset({DeadLettered, Dropped, Expired})
@@ -78,7 +88,7 @@ FOLD_EVERY = 8192
 
 class QueueStats:
     __slots__ = ("name", "type", "enqueued", "depth", "max_depth", "out", "delivered", "wait", "wait_add",
-                 "fates", "dirty", "series")
+                 "fates", "dirty", "series", "stream", "last_offset")
 
     def __init__(self, name: str, exact: bool) -> None:
         self.name = name
@@ -90,14 +100,17 @@ class QueueStats:
         self.delivered = 0
         self.wait: ExactQuantiles | SketchQuantiles = quantiles(exact)
         self.wait_add = self.wait.add
-        self.fates = dict.fromkeys(FATES, 0)
+        self.fates = dict.fromkeys(_ALL_FATES, 0)
         self.dirty = False
         self.series: list[int] = []
+        #: a stream (``depth`` is its length: reading removes nothing); its last appended offset
+        self.stream = False
+        self.last_offset: int | None = None
 
 
 class ConsumerStats:
     __slots__ = ("name", "delivered", "redelivered", "acked", "rejected", "lost", "held", "since",
-                 "busy", "orphans")
+                 "busy", "orphans", "offsets")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -107,6 +120,8 @@ class ConsumerStats:
         self.busy = 0.0
         #: deliveries it held when its channel closed: it may still finish one (``processed``)
         self.orphans: list[tuple[int, Msg]] = []  # (message id, its logical message)
+        #: stream -> the offset of its last delivery from that stream
+        self.offsets: dict[str, int] = {}
 
 
 class LiveLedger(LogicalTracker):
@@ -125,7 +140,7 @@ class LiveLedger(LogicalTracker):
         self.counts = dict.fromkeys(("published", "confirmed", "nacked", "returned", "unroutable",
                                      "routed_copies", "delivered", "redelivered", "duplicates",
                                      "dead_letter_unroutable"), 0)
-        self.fates = dict.fromkeys(FATES, 0)
+        self.fates = dict.fromkeys(_ALL_FATES, 0)
         self.violations = 0
         self.copies: dict[int, list[Any]] = {}  # copy -> [Msg, QueueStats, t_enq, state, holder, deliveries]
         self.msgs: dict[int, Msg] = {}
@@ -142,7 +157,8 @@ class LiveLedger(LogicalTracker):
         self._handlers: dict[type, Any] = {
             Published: self._publish, Enqueued: self._enqueue, Delivered: self._deliver,
             Acked: self._ack, Settled: self._settle, Requeued: self._requeue,
-            DeadLettered: t, Expired: t, Dropped: t, Discarded: t, Lost: t,
+            DeadLettered: t, Expired: t, Dropped: t, Discarded: t, Lost: t, Truncated: t,
+            Appended: self._append, StreamDelivered: self._stream_deliver, StreamAcked: self._stream_ack,
             Processed: self._processed, Confirmed: self._confirm, Returned: self._return,
             Unroutable: self._unroutable, ConsumerStarted: self._consume, QueueDeclared: self._declare,
             ClientStarted: self._client, ProtocolError: self._error,
@@ -218,6 +234,7 @@ class LiveLedger(LogicalTracker):
             if c.held:
                 c.busy += self.now - c.since
                 c.since = self.now
+        self._retain()
         remaining: dict[int, QSet] = {}  # id(logical) -> queues where it has live copies
         for cp in self.copies.values():
             lg = cp[0].root
@@ -230,6 +247,28 @@ class LiveLedger(LogicalTracker):
         self.recent_msgs.clear()
         if self.kept is not None:
             close(self.kept, self.copies)
+
+    def _retain(self) -> None:
+        """The run ended: every copy still in a stream is ``retained`` (it stays in the stream's
+        length, ``depth``); the copies of other queues stay ``remaining``."""
+        retained = [k for k, cp in self.copies.items() if cp[1].stream]
+        if not retained:
+            return
+        kept = self.kept
+        for k in retained:
+            cp = self.copies.pop(k)
+            q = cp[1]
+            self.fates["retained"] += 1
+            q.fates["retained"] += 1
+            msg: Msg = cp[0]
+            msg.live -= 1
+            if kept is not None:
+                kept.retained[k] = cp
+
+    @property
+    def has_streams(self) -> bool:
+        """Whether the run had a stream queue (its summary then gives the stream fates)."""
+        return any(q.stream for q in self.queues.values())
 
     # ------------------------------------------------------------------ lookups
     def queue(self, name: str) -> QueueStats:
@@ -280,7 +319,45 @@ class LiveLedger(LogicalTracker):
             self._finalize(msg)
 
     def _declare(self, ev: QueueDeclared) -> None:
-        self.queue(ev.queue).type = ev.queue_type
+        q = self.queue(ev.queue)
+        q.type = ev.queue_type
+        q.stream = ev.queue_type == "stream"
+
+    # ------------------------------------------------------------------ streams
+    def _append(self, ev: Appended) -> None:
+        q = self.queue(ev.queue)
+        q.stream = True
+        q.last_offset = ev.offset
+
+    def _stream_deliver(self, ev: StreamDelivered) -> None:
+        """A stream delivery: counted, but the copy stays in the stream (READY)."""
+        self.counts["delivered"] += 1
+        cp = self.copies.get(ev.copy)
+        if cp is None:
+            self.violations += 1
+            return
+        q = cp[1]
+        q.delivered += 1
+        if cp[5] == 0:
+            q.wait_add(ev.time - cp[2])
+        cp[5] += 1
+        c = self.consumer(ev.actor if ev.actor is not None else "?")
+        c.delivered += 1
+        c.offsets[ev.queue] = ev.offset
+        if c.held == 0:
+            c.since = ev.time
+        c.held += 1
+
+    def _stream_ack(self, ev: StreamAcked) -> None:
+        """A stream ack: the consumer finished one delivery (credit back); no fate."""
+        c = self.consumer(ev.actor if ev.actor is not None else "?")
+        c.acked += 1
+        if c.held > 0:
+            self._release(c)
+        self.cur[4] += 1
+        cp = self.copies.get(ev.copy)
+        if cp is not None:
+            self.latency_add(ev.time - cp[0].t)
 
     def _consume(self, ev: ConsumerStarted) -> None:
         if ev.actor is not None:

@@ -52,7 +52,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .live import FATES, RATES, LiveLedger, QueueStats
+from .live import FATES, RATES, STREAM_FATE_NAMES, LiveLedger, QueueStats
 
 MESSAGE_KEYS = ("published", "confirmed", "nacked", "returned", "unroutable", "routed_copies",
                 "delivered", "redelivered", "acked", "dead_lettered", "expired", "dropped_overflow",
@@ -123,11 +123,12 @@ class Summarizer(LiveLedger):
     def summary(self, scenario: str | None, seed: int | None, sim_time: float) -> dict[str, Any]:
         self.finish(sim_time)
         c = self.counts
+        fates = FATES + STREAM_FATE_NAMES if self.has_streams else FATES
         messages: dict[str, Any] = {
             "published": c["published"], "confirmed": c["confirmed"], "nacked": c["nacked"],
             "returned": c["returned"], "unroutable": c["unroutable"],
             "routed_copies": c["routed_copies"], "delivered": c["delivered"],
-            "redelivered": c["redelivered"], **{f: self.fates[f] for f in FATES},
+            "redelivered": c["redelivered"], **{f: self.fates[f] for f in fates},
             "remaining": self.remaining, "duplicates": c["duplicates"],
             "dead_letter_unroutable": c["dead_letter_unroutable"],
         }
@@ -136,7 +137,7 @@ class Summarizer(LiveLedger):
             q = self.queues[name]
             queues[name] = {"type": q.type, "enqueued": q.enqueued, "max_depth": q.max_depth, "final_depth": q.depth,
                             "wait": q.wait.summary(), "final_unacked": q.out, "delivered": q.delivered,
-                            **q.fates}
+                            **{f: q.fates[f] for f in fates}}
         consumers = {}
         for name in sorted(self.consumers):
             s = self.consumers[name]

@@ -35,6 +35,8 @@ FATES: dict[str, tuple[str, str]] = {
     Fate.DROPPED_OVERFLOW.value: ("dropped by overflow", "#EF6C00"),
     Fate.LOST.value: ("lost", "#C62828"),
     Fate.DISCARDED.value: ("discarded", "#9E9E9E"),
+    Fate.TRUNCATED.value: ("truncated by stream retention", "#B0BEC5"),
+    Fate.RETAINED.value: ("retained in a stream", "#64B5F6"),
     Fate.REMAINING.value: ("remaining in queue", "#90CAF9"),
     "returned": ("returned (unroutable, mandatory)", "#EC407A"),
     "unroutable": ("unroutable, dropped by exchange", "#F8BBD0"),

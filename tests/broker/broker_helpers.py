@@ -10,11 +10,12 @@ from amqpsim.trace.events import FATE_OF, Enqueued
 
 
 def live_copies(broker: Broker) -> list[int]:
-    """Copy ids still in the broker: ready in a queue or held by a channel."""
-    live = [e.copy for q in broker.queues.values() for e in q.store]
+    """Copy ids still in the broker: ready in a queue (in a stream) or held by a channel
+    (a stream delivery is not a copy: the copy stays in the stream)."""
+    live = [e.copy for q in broker.queues.values() for e in (q.log if q.is_stream else q.store)]
     for conn in broker.connections.values():
         for ch in conn.channels.values():
-            live += [e.copy for e in ch.outstanding()]
+            live += [e.copy for e in ch.outstanding() if not e.queue.is_stream]
     return live
 
 

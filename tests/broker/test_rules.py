@@ -92,7 +92,7 @@ def test_accepted_without_a_value_check() -> None:
 def test_the_table_is_keyed_by_queue_type() -> None:
     assert QUEUE_TYPES["classic"].module == "rabbit_classic_queue"
     assert "x-delivery-limit" in QUEUE_TYPES["quorum"].arguments - QUEUE_TYPES["classic"].arguments
-    assert not QUEUE_TYPES["stream"].simulated and QUEUE_TYPES["stream"].replicated
+    assert all(t.simulated for t in QUEUE_TYPES.values()) and QUEUE_TYPES["stream"].replicated
     assert "x-queue-master-locator" in KNOWN_ARGUMENTS and "x-consumer-timeout" not in KNOWN_ARGUMENTS
 
 
@@ -103,10 +103,10 @@ def test_bad_master_locator_crashes_the_classic_queue_541(w: World) -> None:
     assert text.endswith("{value_negative,-1}")
 
 
-def test_streams_are_validated_then_not_simulated(w: World) -> None:
+def test_streams_are_validated_then_declared(w: World) -> None:
     refused(w, 406, "queue_declare", "s", arguments={"x-queue-type": "stream"})  # non-durable
-    text = refused(w, 540, "queue_declare", "s", durable=True, arguments={"x-queue-type": "stream"})
-    assert text == "NOT_IMPLEMENTED - amqpsim does not simulate stream queues"
+    assert w.broker.queue_declare(0.0, w.ch, "s", durable=True, arguments={"x-queue-type": "stream"}) == ("s", 0, 0)
+    assert w.broker.queues["s"].is_stream
 
 
 def test_redeclare_compares_only_the_arguments_of_the_queue_type(w: World) -> None:

@@ -8,9 +8,8 @@ rabbitmqctl's validation message). ``test_validation.py`` checks that
 ``amqpsim validate`` gives exactly this answer and that the real broker does too.
 
 Not here, because amqpsim is deliberately stricter or knowingly different: custom
-``x-`` arguments (RabbitMQ ignores them; a scenario calls them misspelt), stream
-queues (valid in RabbitMQ, not simulated), policy patterns that do not compile
-(Python's regex error text is not PCRE's).
+``x-`` arguments (RabbitMQ ignores them; a scenario calls them misspelt), policy
+patterns that do not compile (Python's regex error text is not PCRE's).
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from typing import Any
 PF = "406 PRECONDITION_FAILED - "
 RES = "for queue 'q' in vhost '/'"
 QUORUM = {"name": "q", "type": "quorum"}
+STREAM = {"name": "q", "type": "stream"}
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,28 @@ TOPOLOGIES: list[Topo] = [
           "arguments.x-queue-master-locator", "541 INTERNAL_ERROR"),
     queue("reserved_name", {"name": "amq.mine"}, "name",
           "403 ACCESS_REFUSED - queue name 'amq.mine' contains reserved prefix 'amq.*'"),
+    # --- streams
+    queue("stream_max_length", {**STREAM, "arguments": {"x-max-length": 10}}, "arguments.x-max-length",
+          f"{PF}invalid arg 'x-max-length' {RES} of queue type rabbit_stream_queue"),
+    queue("stream_dead_letter_exchange", {**STREAM, "arguments": {"x-dead-letter-exchange": "dlx"}},
+          "arguments.x-dead-letter-exchange",
+          f"{PF}invalid arg 'x-dead-letter-exchange' {RES} of queue type rabbit_stream_queue"),
+    queue("stream_single_active_consumer", {**STREAM, "arguments": {"x-single-active-consumer": True}},
+          "arguments.x-single-active-consumer",
+          f"{PF}invalid arg 'x-single-active-consumer' {RES} of queue type rabbit_stream_queue"),
+    queue("stream_max_age_zero", {**STREAM, "arguments": {"x-max-age": "0s"}}, "arguments.x-max-age",
+          f"{PF}invalid arg 'x-max-age' {RES}: invalid_max_age"),
+    queue("stream_cluster_size_zero", {**STREAM, "arguments": {"x-initial-cluster-size": 0}},
+          "arguments.x-initial-cluster-size", f"{PF}invalid arg 'x-initial-cluster-size' {RES}: {{value_zero,0}}"),
+    queue("stream_non_durable", {**STREAM, "durable": False}, "durable",
+          f"{PF}invalid property 'non-durable' {RES}"),
+    queue("stream_auto_delete", {**STREAM, "auto_delete": True}, "auto_delete",
+          f"{PF}invalid property 'auto-delete' {RES}"),
+    queue("stream_by_argument_exclusive", {"exclusive": True, "arguments": {"x-queue-type": "stream"}},
+          "exclusive", f"{PF}invalid property 'exclusive-owner' {RES}"),
+    queue("stream_accepted", {**STREAM, "arguments": {
+        "x-max-length-bytes": 20000000, "x-max-age": "1h", "x-stream-max-segment-size-bytes": 5000000,
+        "x-initial-cluster-size": 1, "x-queue-leader-locator": "balanced"}}),
     # --- queues RabbitMQ accepts
     queue("quorum_accepted", {**QUORUM, "arguments": {
         "x-delivery-limit": 3, "x-overflow": "reject-publish-dlx", "x-queue-leader-locator": "balanced",

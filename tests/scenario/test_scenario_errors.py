@@ -148,7 +148,6 @@ INVALID = "406 PRECONDITION_FAILED - invalid arg"
     ("x-single-active-consumer", "yes", "{unacceptable_type,longstr}", None),
     ("x-delivery-limit", 3, f"{INVALID} 'x-delivery-limit' for queue 'q' in vhost '/' of queue type "
      "rabbit_classic_queue", None),
-    ("x-queue-type", "stream", "stream queues are not supported", None),
     ("x-queue-type", "quorom", "\"unsupported queue type 'quorom'\"", "quorum"),
     ("x-max-age", "1D", "of queue type rabbit_classic_queue", None),
     ("x-queue-master-locator", "nearest", "541 INTERNAL_ERROR", None),
@@ -174,7 +173,7 @@ def test_queue_rules_that_span_arguments_and_properties() -> None:
           queues:
             - {name: a, arguments: {x-dead-letter-routing-key: k}}
             - {name: b, type: quorum, durable: false, arguments: {x-max-priority: 5}}
-            - {name: c, type: stream}
+            - {name: c, type: stream, auto_delete: true}
             - {name: d, type: classic, arguments: {x-queue-type: quorum}}
             - {name: amq.mine}
             - {name: e, type: quorum, exclusive: true, auto_delete: true}
@@ -185,7 +184,7 @@ def test_queue_rules_that_span_arguments_and_properties() -> None:
         "406 PRECONDITION_FAILED - invalid property 'non-durable' for queue 'b' in vhost '/'")
     assert only(ps, "topology.queues[1].arguments.x-max-priority").message.endswith(
         "of queue type rabbit_quorum_queue")
-    assert "stream queues are not supported" in only(ps, "topology.queues[2].type").message
+    assert "'auto-delete'" in only(ps, "topology.queues[2].auto_delete").message
     assert "contradicts" in only(ps, "topology.queues[3].type").message
     assert only(ps, "topology.queues[4].name").message == (
         "403 ACCESS_REFUSED - queue name 'amq.mine' contains reserved prefix 'amq.*'")
