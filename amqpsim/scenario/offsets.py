@@ -11,11 +11,14 @@ YAML                               meaning (RabbitMQ 3.10)
                                    message appended at or after it
 ``"30m"`` (digits and one unit)    an interval: what was appended in the last 30
                                    minutes; units ``Y`` ``M`` ``D`` ``h`` ``m`` ``s``
+                                   (more than zero)
 =================================  ===============================================
 
 A run's simulated time 0 is the broker's epoch (2026-01-01T00:00:00Z), so
 ``2026-01-01T00:00:30Z`` is 30 simulated seconds into the run. A date alone
-(``2026-01-01``) is its midnight, UTC; a timestamp without a zone is UTC.
+(``2026-01-01``) is its midnight, UTC; a timestamp without a zone is UTC. Which
+strings are offsets is the broker's rule (:func:`amqpsim.broker.arg_checks.stream_offset`);
+a negative offset, which RabbitMQ reads as ``first``, is refused here: write ``first``.
 """
 
 from __future__ import annotations
@@ -27,24 +30,16 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
+from amqpsim.broker.arg_checks import stream_offset
+
 from .errors import did_you_mean
 
-__all__ = ["INTERVAL", "NAMED_OFFSETS", "StreamOffset", "interval_seconds"]
+__all__ = ["NAMED_OFFSETS", "StreamOffset"]
 
 NAMED_OFFSETS = ("first", "last", "next")
-#: RabbitMQ's interval syntax (``rabbit_amqqueue:check_max_age``): digits and one unit
-INTERVAL = re.compile(r"^(\d+)(Y|M|D|h|m|s)$")
-_UNIT_SECONDS = {"Y": 365 * 86400, "M": 30 * 86400, "D": 86400, "h": 3600, "m": 60, "s": 1}
+_UNITS = ("Y", "M", "D", "h", "m", "s")
 _EXPECTED = ("first, last, next, an offset (an integer >= 0), a timestamp "
              "(2026-01-01T00:00:30Z) or an interval such as '30m' (units Y M D h m s)")
-
-
-def interval_seconds(text: str) -> int:
-    """The seconds of an interval such as ``"30m"`` (a year is 365 days, a month 30)."""
-    m = INTERVAL.match(text)
-    if m is None:
-        raise ValueError(f"not an interval: {text!r}")
-    return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
 
 
 _UNIT_WORDS = {"y": "Y", "yr": "Y", "year": "Y", "mo": "M", "mon": "M", "month": "M", "d": "D",
@@ -57,7 +52,9 @@ def _as_interval(v: str) -> str | None:
     if m is None:
         return None
     n, unit = m.groups()
-    if unit in _UNIT_SECONDS:
+    if int(n) == 0:
+        return None
+    if unit in _UNITS:
         return n + unit
     unit = _UNIT_WORDS.get(unit.lower().removesuffix("s") or "s")
     return None if unit is None else n + unit
@@ -68,14 +65,14 @@ def _offset(v: Any) -> Any:
         raise PydanticCustomError("stream_offset", f"expected {_EXPECTED}")
     if isinstance(v, int):
         if v < 0:
-            raise PydanticCustomError("stream_offset", "an offset must be >= 0")
+            raise PydanticCustomError("stream_offset", "an offset must be >= 0 (RabbitMQ reads a negative one as first: write first)")
         return v
     if isinstance(v, datetime.datetime):
         return v if v.tzinfo is not None else v.replace(tzinfo=datetime.UTC)
     if isinstance(v, datetime.date):
         return datetime.datetime(v.year, v.month, v.day, tzinfo=datetime.UTC)
     if isinstance(v, str):
-        if v in NAMED_OFFSETS or INTERVAL.match(v):
+        if stream_offset(v, {}) is None:
             return v
         raise PydanticCustomError("stream_offset", f"expected {_EXPECTED}",
                                   {"suggestion": did_you_mean(v, NAMED_OFFSETS) or _as_interval(v)})

@@ -23,6 +23,10 @@ Besides the contract keys the summary has these extra keys:
 * ``queues.<q>``: ``type`` (``classic``, ``quorum``, ``stream``: what its declaration gave;
   ``classic`` for a queue the log never declared), ``final_unacked``, ``delivered`` and the count of each fate;
   ``wait.count``;
+* ``queues.<q>`` of a stream (:mod:`.streams`): ``length`` (messages in it at the end),
+  ``first_offset``/``last_offset`` (``None`` while empty) and ``consumers``: per consumer
+  that subscribed, the ``offset`` of the last message delivered to it (``None``: none
+  yet) and its ``lag`` (offsets appended after that one);
 * ``consumers.<c>``: ``redelivered``, ``rejected`` (reject + nack), ``lost``;
 * ``latency.count``; ``invariants``: ``violations`` (terminal events of copies that
   were not alive), ``fate_sum``;
@@ -52,7 +56,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .events import Appended, ConsumerStarted, QueueDeclared, QueueDeleted, Truncated
 from .live import FATES, RATES, STREAM_FATE_NAMES, LiveLedger, QueueStats
+from .streams import StreamReads
 
 MESSAGE_KEYS = ("published", "confirmed", "nacked", "returned", "unroutable", "routed_copies",
                 "delivered", "redelivered", "acked", "dead_lettered", "expired", "dropped_overflow",
@@ -69,6 +75,52 @@ class Summarizer(LiveLedger):
         self.bins: list[list[int]] = [[] for _ in RATES]
         self.end_time: float | None = None
         self._last_width = interval
+        #: stream queue -> its offsets and readers (:mod:`.streams`)
+        self.streams: dict[str, StreamReads] = {}
+        for cls, extra in ((QueueDeclared, self._s_declare), (Appended, self._s_append),
+                           (Truncated, self._s_truncate), (ConsumerStarted, self._s_consume),
+                           (QueueDeleted, self._s_delete)):
+            self._chain(cls, extra)
+
+    def _chain(self, cls: type, extra: Any, before: bool = False) -> None:
+        """Run ``extra(ev)`` with the fold's handler of ``cls`` (before it when ``before``)."""
+        inner = self._handlers.get(cls)
+
+        def both(ev: Any) -> None:
+            if before:
+                extra(ev)
+            if inner is not None:
+                inner(ev)
+            if not before:
+                extra(ev)
+
+        self._handlers[cls] = both
+
+    # ------------------------------------------------------------------ streams
+    def _s_declare(self, ev: QueueDeclared) -> None:
+        if ev.queue_type == "stream" and ev.queue not in self.streams:
+            self.streams[ev.queue] = StreamReads(ev.queue)
+
+    def _s_append(self, ev: Appended) -> None:
+        s = self.streams.get(ev.queue)
+        if s is None:  # a log that starts mid-run
+            s = self.streams[ev.queue] = StreamReads(ev.queue)
+        s.offsets.append(ev.offset)
+
+    def _s_truncate(self, ev: Truncated) -> None:
+        s = self.streams.get(ev.queue)
+        if s is not None:
+            s.truncate(ev.offset)
+
+    def _s_consume(self, ev: ConsumerStarted) -> None:
+        s = self.streams.get(ev.queue)
+        if s is not None and ev.actor is not None:
+            s.readers[ev.actor] = None
+
+    def _s_delete(self, ev: QueueDeleted) -> None:
+        s = self.streams.get(ev.queue)
+        if s is not None:
+            s.offsets.clear()
 
     # ------------------------------------------------------------------ series
     def _new_queue(self, q: QueueStats) -> None:
@@ -138,6 +190,8 @@ class Summarizer(LiveLedger):
             queues[name] = {"type": q.type, "enqueued": q.enqueued, "max_depth": q.max_depth, "final_depth": q.depth,
                             "wait": q.wait.summary(), "final_unacked": q.out, "delivered": q.delivered,
                             **{f: q.fates[f] for f in fates}}
+            if name in self.streams:
+                queues[name].update(self.streams[name].summary(self.consumers))
         consumers = {}
         for name in sorted(self.consumers):
             s = self.consumers[name]

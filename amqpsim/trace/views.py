@@ -51,10 +51,14 @@ from .events import (
     QueueDeleted,
     Requeued,
     Returned,
+    StreamAcked,
+    StreamDelivered,
+    Truncated,
     Unbound,
     Unroutable,
 )
 from .logical import qhas
+from .streams import StreamSeries
 from .summary import Summarizer
 from .topology import topology_from_events
 
@@ -65,7 +69,7 @@ RATE_KINDS = ("publish", "confirm", "deliver", "redeliver", "ack", "return", "de
 #: events that shape the topology (few: they do not grow with the messages)
 _TOPOLOGY = (ExchangeDeclared, ExchangeDeleted, QueueDeclared, QueueDeleted, Bound, Unbound)
 #: events that change a queue's ready or unacked count
-_DEPTH = (Enqueued, Delivered, Requeued, Acked, DeadLettered, Expired, Dropped, Discarded, Lost)
+_DEPTH = (Enqueued, Delivered, Requeued, Acked, DeadLettered, Expired, Dropped, Discarded, Lost, Truncated)
 
 
 @dataclass
@@ -109,6 +113,8 @@ class RunView:
     topology: dict[str, list[dict[str, Any]]]  #: definitions.json-shaped, from the declare and bind events
     wait: dict[str, tuple[list[float], list[int]]]  #: queue -> wait values and weights
     latency: tuple[list[float], list[int]]  #: publish-to-ack values and weights
+    #: stream queue -> its length, offsets and each consumer's offset per bin (:mod:`.streams`)
+    streams: dict[str, StreamSeries] = field(default_factory=dict)
 
 
 class ViewFold(Summarizer):
@@ -130,32 +136,20 @@ class ViewFold(Summarizer):
         self.flows: Counter[tuple[str, str]] = Counter()
         self.faults: list[dict[str, Any]] = []
         self.topology_events: list[Any] = []
+        self.sseries: dict[str, StreamSeries] = {}
         chained: tuple[tuple[type, Any], ...] = ((Published, self._v_publish), (Enqueued, self._v_enqueue),
                            (Delivered, self._v_deliver), (Acked, self._v_ack), (Confirmed, self._v_confirm),
                            (Returned, self._v_return), (Unroutable, self._v_unroutable), (FaultStarted, self._v_fault),
-                           (FaultEnded, self._v_fault_end))
+                           (FaultEnded, self._v_fault_end), (StreamDelivered, self._v_stream_deliver),
+                           (StreamAcked, self._v_stream_ack))
         for cls, extra in chained:
             self._chain(cls, extra, before=cls is Acked)
-        for ending in (DeadLettered, Expired, Dropped, Discarded, Lost):
+        for ending in (DeadLettered, Expired, Dropped, Discarded, Lost, Truncated):
             self._chain(ending, self._v_end, before=True)
         for changing in _DEPTH:
             self._chain(changing, self._v_touch)
         for shaping in _TOPOLOGY:
             self._chain(shaping, self.topology_events.append)
-
-    def _chain(self, cls: type, extra: Any, before: bool = False) -> None:
-        """Run ``extra(ev)`` with the summary's handler of ``cls`` (before it when ``before``)."""
-        inner = self._handlers.get(cls)
-
-        def both(ev: Any) -> None:
-            if before:
-                extra(ev)
-            if inner is not None:
-                inner(ev)
-            if not before:
-                extra(ev)
-
-        self._handlers[cls] = both
 
     def take(self, events: Any) -> None:
         room = self.max_frames - len(self.frames)
@@ -181,6 +175,19 @@ class ViewFold(Summarizer):
             b = self._cbin(c.name)
             if c.held > b[1]:
                 b[1] = c.held
+
+    def _v_stream_deliver(self, ev: StreamDelivered) -> None:
+        """A stream read: a delivery (never a redelivery) along the queue -> consumer edge."""
+        self.rate_now["deliver"] += 1
+        self.flows[(f"queue:{ev.queue}", f"consumer:{ev.actor}")] += 1
+        c = self.consumers.get(ev.actor or "?")
+        if c is not None:
+            b = self._cbin(c.name)
+            if c.held > b[1]:
+                b[1] = c.held
+
+    def _v_stream_ack(self, ev: StreamAcked) -> None:
+        self.rate_now["ack"] += 1
 
     def _v_ack(self, ev: Acked) -> None:
         """Before the summary's handler: tell a first, a repeated and a duplicate completion apart."""
@@ -272,6 +279,12 @@ class ViewFold(Summarizer):
             s.unacked_last.append(q.out)
             b[0] = b[1] = q.depth
             b[2] = q.out
+        for name, reads in self.streams.items():
+            ss = self.sseries.get(name)
+            if ss is None:
+                n = len(self.bins[0]) - 1
+                ss = self.sseries[name] = StreamSeries([0] * n, [None] * n, [None] * n)
+            ss.close(reads, self.consumers)
         for name, c in self.consumers.items():
             cb = self._cbin(name)
             total = c.busy + (min(edge, self.now) - c.since if c.held else 0.0)
@@ -290,6 +303,8 @@ class ViewFold(Summarizer):
             s.unacked_max = _pairs(s.unacked_max, max)
         for cs in self.cseries.values():
             cs.busy, cs.held_max = _pairs(cs.busy, sum), _pairs(cs.held_max, max)
+        for ss in self.sseries.values():
+            ss.merge()
 
     # ------------------------------------------------------------------ the view
     def view(self, summary: dict[str, Any]) -> RunView:
@@ -303,7 +318,7 @@ class ViewFold(Summarizer):
                        queues=dict(sorted(self.qseries.items())), consumers=dict(sorted(self.cseries.items())),
                        rates=rates, outcomes=self.outcomes, flows=self.flows, faults=self.faults,
                        frames=self.frames, topology=topology_from_events(self.topology_events), wait={n: q.wait.points() for n, q in sorted(self.queues.items())},
-                       latency=self.latency.points())
+                       latency=self.latency.points(), streams=dict(sorted(self.sseries.items())))
 
 
 def _pairs(xs: list[Any], f: Any) -> list[Any]:

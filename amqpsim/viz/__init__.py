@@ -13,6 +13,7 @@ event log, so it costs what a summary costs::
     viz.queue_depth(result)
     viz.message_rates(result)
     viz.ledger({"3 workers": result, "5 workers": other})
+    viz.stream_offsets(result)             # streams: what is kept, where each consumer reads
     viz.write_report(result, "reports/online-store")
 
 Colours are shared: a fate has one colour in every picture (:data:`FATES`).
@@ -27,6 +28,7 @@ from .rates import message_rates
 from .report import write_report
 from .routing import routing_graph
 from .sequence import sequence_diagram, sequence_frames
+from .streams import stream_offsets
 from .style import FATES
 from .timeline import consumer_timeline
 
@@ -45,5 +47,6 @@ __all__ = [
     "routing_networkx",
     "sequence_diagram",
     "sequence_frames",
+    "stream_offsets",
     "write_report",
 ]

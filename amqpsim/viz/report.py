@@ -28,9 +28,10 @@ from .ledger import ledger
 from .rates import message_rates
 from .routing import routing_graph
 from .sequence import sequence_diagram
+from .streams import stream_offsets
 from .timeline import consumer_timeline
 
-__all__ = ["write_report", "FIGURES", "FLOW"]
+__all__ = ["write_report", "figures_of", "FIGURES", "FLOW", "STREAMS"]
 
 #: file stem -> (heading, what to look for, how to draw it)
 FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
@@ -52,6 +53,25 @@ FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
                  "and returns between the clients and the broker (connection set-up left out).",
                  lambda run: sequence_diagram(run, max_frames=36, setup=False)),
 }
+
+
+#: the picture of a run with streams, after the queue depth: (stem, heading, what to look for, how to draw it)
+STREAMS = ("streams", "Streams", "A stream keeps what is read: the band is what it holds (retention "
+           "raises its bottom, appends its top); each line is where a consumer reads, and its distance "
+           "below the top is its lag.", stream_offsets)
+
+
+def figures_of(view: RunView) -> dict[str, tuple[str, str, Callable[[Any], Figure]]]:
+    """The pictures of a run's report: :data:`FIGURES`, and :data:`STREAMS` when it has streams."""
+    if not view.streams:
+        return dict(FIGURES)
+    stem, heading, caption, draw = STREAMS
+    out: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {}
+    for key, fig in FIGURES.items():
+        out[key] = fig
+        if key == "queue_depth":
+            out[stem] = (heading, caption, draw)
+    return out
 
 
 #: the animation's section: (id, heading, what to look for); shown after the routing graph
@@ -80,7 +100,7 @@ def _png(fig: Figure, path: Path) -> bytes:
 def write_report(result: Any, directory: str | Path, flow_frames: int = 40) -> Path:
     """Write the report of a run into ``directory``; returns the path of ``report.html``.
 
-    Files: one PNG per picture (see :data:`FIGURES`), ``summary.json`` and ``report.html``
+    Files: one PNG per picture (see :func:`figures_of`), ``summary.json`` and ``report.html``
     (images and the flow animation embedded, opens anywhere offline). A picture that
     cannot be drawn is reported in the page instead of stopping the report.
     ``flow_frames``: frames of the flow animation (each ~0.1 s to draw); 0 leaves it out.
@@ -92,7 +112,7 @@ def write_report(result: Any, directory: str | Path, flow_frames: int = 40) -> P
     summary = view.summary
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     sections = []
-    for stem, (heading, caption, draw) in FIGURES.items():
+    for stem, (heading, caption, draw) in figures_of(view).items():
         try:
             data = _png(draw(run), out / f"{stem}.png")
         except Exception as exc:  # noqa: BLE001 - a report is written even when one picture fails

@@ -7,8 +7,7 @@ import datetime
 import pytest
 from scenario_helpers import only, problems_of
 
-from amqpsim.scenario import Consumer
-from amqpsim.scenario.offsets import interval_seconds
+from amqpsim.scenario import Consumer, load_scenario
 
 DOC = """\
     name: offsets
@@ -38,7 +37,7 @@ def test_no_offset_is_none() -> None:
 
 @pytest.mark.parametrize(("written", "hint"), [
     ("Frist", "first"), ("Next", "next"), ("30 min", "30m"), ("2 days", "2D"), ("1 hour", "1h"),
-    ("30x", None), ("soon", None), ("-5m", None), ("1.5h", None), ("true", None),
+    ("30x", None), ("soon", None), ("-5m", None), ("1.5h", None), ("true", None), ("0m", None), ("0 min", None),
 ])
 def test_a_bad_offset_names_the_value_and_what_is_accepted(written, hint) -> None:
     p = only(problems_of(DOC % f'"{written}"'), "consumers[0].offset")
@@ -66,8 +65,19 @@ def test_an_offset_on_a_queue_that_is_not_a_stream() -> None:
     assert p.value == "first" and p.line == 5
 
 
-def test_interval_seconds() -> None:
-    assert [interval_seconds(t) for t in ("30s", "30m", "2h", "1D", "1M", "1Y")] == \
-        [30, 1800, 7200, 86400, 30 * 86400, 365 * 86400]
-    with pytest.raises(ValueError):
-        interval_seconds("30 m")
+def test_a_valid_stream_consumer() -> None:
+    s = load_scenario(__import__("textwrap").dedent(DOC % "2026-01-01T00:00:30Z"))
+    assert s.consumer("a").offset == datetime.datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC)
+    assert s.queue("events").queue_type == "stream"
+
+
+@pytest.mark.parametrize(("change", "path", "needle"), [
+    ("prefetch: 0", "consumers[0].prefetch", "406 PRECONDITION_FAILED - consumer prefetch count is not set"),
+    ("prefetch: 10, ack: auto", "consumers[0].ack",
+     "540 NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues"),
+    ("prefetch: 10, reject: {probability: 0.1}", "consumers[0].reject",
+     "cannot reject: RabbitMQ closes the connection with 540 NOT_IMPLEMENTED - basic.reject not supported"),
+])
+def test_what_a_stream_refuses_its_consumers(change, path, needle) -> None:
+    p = only(problems_of(DOC.replace("prefetch: 10", change) % "first"), path)
+    assert needle in p.message and p.line == 5
