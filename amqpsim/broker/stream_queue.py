@@ -105,6 +105,15 @@ class StreamQueue(Queue):
         super().detach_consumer(c)
         self.positions.pop(c, None)
 
+    def lag(self, c: Consumer) -> int:
+        """Offsets ``c`` has still to read (0: caught up; tracking offsets count too)."""
+        pos = self.positions.get(c)
+        return 0 if pos is None else max(0, self.log.next_offset - max(pos, self.log.first_offset))
+
+    def unread(self) -> bool:
+        """Whether a consumer has something left to read (the simulation's "idle" test)."""
+        return any(self.log.read(pos)[1] for pos in self.positions.values())
+
     def start_offset(self, now: float, spec: Any) -> int:
         """Where a consumer with ``x-stream-offset: spec`` starts (checked by the rules already)."""
         log = self.log

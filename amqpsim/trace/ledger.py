@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .fates import COPY_COLUMNS, MESSAGE_COLUMNS, CopyRecord, MessageRecord
-from .live import LiveLedger
+from .live import FATES, LiveLedger
 
 __all__ = ["COPY_COLUMNS", "MESSAGE_COLUMNS", "CopyRecord", "Ledger", "MessageRecord"]
 
@@ -70,8 +70,10 @@ class Ledger:
 
     # ------------------------------------------------------------------ answers
     def fate_counts(self) -> dict[str, int]:
-        """Copies per fate, ``remaining`` last."""
-        return {**self.fold.fates, "remaining": self.fold.remaining}
+        """Copies per fate, ``remaining`` last (``truncated`` and ``retained`` when the run had a stream)."""
+        fold = self.fold
+        fates = fold.fates if fold.has_streams else {f: n for f, n in fold.fates.items() if f in FATES}
+        return {**fates, "remaining": fold.remaining}
 
     @property
     def routed_copies(self) -> int:

@@ -177,3 +177,15 @@ def test_a_reader_behind_the_retention_starts_at_the_first_offset(w: World) -> N
     publish(w, "a", "b", confirm=True)
     publish(w, "c", confirm=True)
     assert offsets(consume(w, offset=0)) == [("c", 4)]  # a and b were truncated
+
+
+def test_lag_and_unread_say_what_consumers_have_left(w: World) -> None:
+    stream(w)
+    publish(w, "a", "b", "c", confirm=True)
+    ch = consume(w, offset="first", prefetch=1)
+    q = w.broker.queues["s"]
+    c = next(iter(ch.consumers.values()))
+    assert q.lag(c) == 2 and q.unread()
+    w.basic_ack(delivered(ch)[0].delivery_tag, ch=ch)
+    w.basic_ack(delivered(ch)[0].delivery_tag, ch=ch)
+    assert q.lag(c) == 0 and not q.unread()

@@ -2992,3 +2992,28 @@ def case_stream_segments_and_retention(pika, params, ns):
             conn.sleep(1.0)
             out[label] = [[b, o] for b, o, _r in _read(conn, s, "first")[1]]
         return out
+
+
+@case
+def case_stream_retention_by_age(pika, params, ns):
+    """x-max-age is applied when a new segment starts, to whole segments whose newest message
+    is older than the age: nothing goes while no segment rolls, however old the messages."""
+    with Env(pika, params, ns) as env:
+        conn, ch = env.open()
+        ch.confirm_delivery()
+        s = _stream(env, ch, "s", **{"x-stream-max-segment-size-bytes": 1500, "x-max-age": "1s"})
+
+        def publish(*names):
+            for name in names:
+                env.pub(ch, "", s, f"{name}-" + "x" * 997)
+
+        def first():
+            return [[b, o] for b, o, _r in _read(conn, s, "first", wait=0.3)[1]]
+        publish("m0", "m1", "m2")  # m2 starts the second segment
+        out = {"fresh": first()}
+        conn.sleep(2.0)
+        out["old_but_no_new_segment"] = first()
+        publish("m3", "m4")  # m4 starts the third segment: the first one is older than 1s
+        conn.sleep(1.0)
+        out["after_a_new_segment"] = first()
+        return out

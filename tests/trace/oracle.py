@@ -17,6 +17,7 @@ from typing import Any
 
 from amqpsim.trace.events import (
     FATE_OF,
+    STREAM_FATES,
     Acked,
     Confirmed,
     Delivered,
@@ -26,13 +27,15 @@ from amqpsim.trace.events import (
     LostInTransit,
     Processed,
     Published,
+    QueueDeclared,
     Republished,
     Returned,
+    StreamDelivered,
     Unroutable,
 )
 from amqpsim.trace.ledger import COPY_COLUMNS, MESSAGE_COLUMNS, Ledger
 
-FATES = tuple(f.value for f in Fate if f is not Fate.REMAINING)
+FATES = tuple(f.value for f in Fate if f is not Fate.REMAINING and f not in STREAM_FATES)
 
 
 class Oracle:
@@ -45,6 +48,7 @@ class Oracle:
         self.completions: dict[tuple[int, str], int] = {}
         self.violations = 0
         self.lost_in_transit = 0
+        self.streams: set[str] = set()
         for ev in events:
             if type(ev) is Republished:
                 self.logical_of[ev.msg] = self.logical(ev.original)
@@ -68,13 +72,15 @@ class Oracle:
                                "reason": None, "fate_at": None}
             if ev.msg in msgs:
                 msgs[ev.msg]["copies"] += 1
-        elif cls is Delivered:
+        elif cls is QueueDeclared and ev.queue_type == "stream":
+            self.streams.add(ev.queue)
+        elif cls is Delivered or cls is StreamDelivered:
             c = copies.get(ev.copy)
             if c is None or c["fate"] is not None:
                 self.violations += 1
                 return
             c["deliveries"] += 1
-            c["redeliveries"] += ev.redelivered
+            c["redeliveries"] += getattr(ev, "redelivered", False)
             c["consumer"] = ev.actor
             if c["first_delivered_at"] is None:
                 c["first_delivered_at"] = ev.time
@@ -107,15 +113,20 @@ class Oracle:
     # ------------------------------------------------------------------ answers
     def copy_rows(self) -> dict[int, tuple[Any, ...]]:
         """copy -> its row in COPY_COLUMNS order (fate ``remaining`` for a live copy)."""
-        return {cid: tuple(c[k] if k != "fate" else c["fate"] or "remaining" for k in COPY_COLUMNS)
+        return {cid: tuple(c[k] if k != "fate" else self.fate(c) for k in COPY_COLUMNS)
                 for cid, c in self.copies.items()}
+
+    def fate(self, c: dict[str, Any]) -> str:
+        """A copy's fate; a live one is ``retained`` in a stream, else ``remaining``."""
+        return c["fate"] or ("retained" if c["queue"] in self.streams else "remaining")
 
     def message_rows(self) -> dict[int, tuple[Any, ...]]:
         return {mid: tuple(m[k] for k in MESSAGE_COLUMNS) for mid, m in self.messages.items()}
 
     def fate_counts(self) -> dict[str, int]:
-        n = Counter(c["fate"] or "remaining" for c in self.copies.values())
-        return {f: n[f] for f in (*FATES, "remaining")}
+        n = Counter(self.fate(c) for c in self.copies.values())
+        stream_fates = tuple(f.value for f in STREAM_FATES) if self.streams else ()
+        return {f: n[f] for f in (*FATES, *stream_fates, "remaining")}
 
     @property
     def duplicates(self) -> int:
@@ -129,7 +140,7 @@ class Oracle:
     def jepsen(self) -> dict[str, int]:
         pairs: dict[tuple[int, str], set[str]] = {}
         for c in self.copies.values():
-            pairs.setdefault((c["logical"], c["queue"]), set()).add(c["fate"] or "remaining")
+            pairs.setdefault((c["logical"], c["queue"]), set()).add(self.fate(c))
         ok = sum(1 for f in pairs.values() if "acked" in f)
         lost = sum(1 for f in pairs.values() if "lost" in f and not f & {"acked", "remaining"})
         t = self.lost_in_transit

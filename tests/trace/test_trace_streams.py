@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from oracle import check_ledger
+
 from amqpsim.broker import Broker
 from amqpsim.trace.events import Fate
 from amqpsim.trace.ledger import Ledger
@@ -42,6 +44,7 @@ def test_reads_are_deliveries_of_one_copy_and_copies_end_retained_or_truncated()
     assert fold.queues["s"].stream and fold.queues["s"].last_offset == 6
     assert fold.consumers["r1"].offsets == {"s": 6}
     ledger = Ledger(fold=fold)
+    check_ledger(ledger, b.recorder.events)  # the simple reference ledger agrees
     fates = [(c.queue, c.fate) for c in ledger.copies.values()]
     assert fates == [("s", Fate.TRUNCATED)] * 3 + [("s", Fate.RETAINED), ("c", Fate.REMAINING)]
 
