@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any, TypeGuard
 
 from amqpsim.broker.replyto import REPLY_QUEUE
+from amqpsim.broker.rules import stream_consume_refusal, stream_not_supported
 
 from .args import PREDECLARED_EXCHANGES, misspelt_exchange_arguments, misspelt_queue_arguments
 from .broker_check import check_topology
@@ -168,9 +169,33 @@ class _Checker:
                          "(only confirms tell which messages are in doubt)", True)
         for p, cons in _items(self.data, "consumers"):
             self.queue_exists((*p, "queue"), cons.get("queue"))
+            self.offset(p, cons)
             if cons.get("ack") == "auto" and cons.get("reject") is not None:
                 self.add((*p, "reject"), "reject needs ack: manual (an auto-ack consumer "
                          "never rejects)", cons["reject"])
+
+    def offset(self, p: Path, cons: dict[Any, Any]) -> None:
+        """An ``offset`` only means something on a stream (RabbitMQ refuses x-stream-offset
+        on other queue types with 406); a stream consumer needs a prefetch and manual acks,
+        and cannot reject (RabbitMQ's refusals, :mod:`amqpsim.broker.rules`)."""
+        queue = cons.get("queue")
+        qtype = self.queues.get(queue) if isinstance(queue, str) else None
+        if cons.get("offset") is not None and qtype not in (None, "stream"):
+            self.add((*p, "offset"), f"offset applies to stream queues only ({queue!r} is a "
+                     f"{qtype} queue)", cons["offset"])
+        if qtype != "stream" or not isinstance(queue, str):
+            return
+        prefetch = cons.get("prefetch", 0)
+        refusal = stream_consume_refusal(queue, cons.get("ack") == "auto",
+                                         prefetch if isinstance(prefetch, int) else 1)
+        if refusal is not None:
+            key = "ack" if "no_ack" in refusal.field else "prefetch"
+            self.add((*p, key), f"a stream consumer needs a prefetch (> 0) and ack: manual: RabbitMQ "
+                     f"refuses the consume with {refusal.code} {refusal.reply_text}", cons.get(key, 0))
+        if cons.get("reject") is not None:
+            r = stream_not_supported("basic.reject", queue)
+            self.add((*p, "reject"), f"a stream consumer cannot reject: RabbitMQ closes the connection "
+                     f"with {r.code} {r.reply_text}", cons["reject"])
 
     def faults(self) -> None:
         for p, f in _items(self.data, "faults"):

@@ -235,8 +235,8 @@ def export_definitions(scenario: Scenario) -> dict[str, Any]:
         if q.name in skipped:
             continue
         args = dict(q.arguments)
-        if q.queue_type == "quorum":  # the broker reads the type from the arguments
-            args.setdefault("x-queue-type", "quorum")
+        if q.queue_type != "classic":  # the broker reads the type from the arguments
+            args.setdefault("x-queue-type", q.queue_type)
         queues.append({"name": q.name, "vhost": "/", "type": q.queue_type, "durable": q.durable,
                        "auto_delete": q.auto_delete, "arguments": args})
     bindings = [

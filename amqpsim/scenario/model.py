@@ -17,6 +17,7 @@ from .base import ScenarioModel, derive
 from .cluster import NODE_FAULT_KINDS, Cluster, NodeList, NodeName, node_tuple
 from .distributions import Constant, Distribution
 from .fault import FAULT_KINDS, Fault
+from .offsets import StreamOffset
 from .rates import Rate, RoutingKey
 from .validation import apply_overrides
 
@@ -202,7 +203,10 @@ class Consumer(ScenarioModel):
     """``instances`` consumers named ``name#0``... on ``queue``. ``prefetch`` is
     basic.qos per consumer (0 = unlimited), ``global_prefetch`` a per-channel limit;
     ``priority`` is the x-priority argument; ``reply``: publish a reply to each
-    message's reply_to via the default exchange (RPC server)."""
+    message's reply_to via the default exchange (RPC server); ``start``: the simulated
+    second it first connects (a consumer that joins late); ``offset``: where a
+    consumer of a stream starts reading (the x-stream-offset argument, see
+    :mod:`.offsets`; unset = RabbitMQ's default, ``next``)."""
 
     name: ActorName
     queue: str
@@ -215,6 +219,8 @@ class Consumer(ScenarioModel):
     reply: bool = False
     exclusive: bool = False
     global_prefetch: Annotated[int, Field(ge=0, le=65535)] | None = None
+    start: Seconds = 0.0
+    offset: StreamOffset | None = None
     node: NodeList | None = None
     """In a cluster: the nodes to connect to, in order (see :attr:`Producer.node`)."""
 

@@ -38,11 +38,15 @@ class Client:
         self.owns: list[str] = []
         #: in a cluster: the nodes to connect to, tried in order at every (re)connect
         self.nodes: tuple[str | None, ...] = (None,)
+        self.start = 0.0  # it does not connect before this simulated second
+
+    def connect_at_start(self) -> None:
+        self.connect(self.sim.env.now)
 
     # ------------------------------------------------------------------ connecting
     def connect(self, now: float) -> bool:
         """Open connection + channel, declare, start working; False if the broker refused."""
-        if self.up or self.stopped or self.failed:
+        if self.up or self.stopped or self.failed or now < self.start:
             return self.up
         b = self.sim.broker
         conn = None

@@ -1,7 +1,8 @@
 """A consumer instance: a single-threaded worker behind one channel.
 
 On (re)connect it sets ``basic.qos`` (prefetch) before ``basic.consume`` (with
-``x-priority`` when set). Deliveries the worker cannot start yet wait in its
+``x-priority`` and ``x-stream-offset`` when set: a stream consumer that reconnects
+starts again from its ``offset``, as a client that does not track its offset does). Deliveries the worker cannot start yet wait in its
 client-side buffer; it processes one at a time. A service completion is a plain
 SimPy timeout callback (no process per message). When processing ends it acks,
 or rejects with the scenario's probability; an RPC server (``reply``) first
@@ -90,8 +91,12 @@ class ConsumerClient(Client):
             b.basic_qos(now, ch, 0, spec.prefetch, False)
         if spec.global_prefetch:
             b.basic_qos(now, ch, 0, spec.global_prefetch, True)
-        args = {"x-priority": spec.priority} if spec.priority else None
-        b.basic_consume(now, ch, spec.queue, self.tag, self.auto, spec.exclusive, args)
+        args: dict[str, Any] = {}
+        if spec.priority:
+            args["x-priority"] = spec.priority
+        if spec.offset is not None:
+            args["x-stream-offset"] = spec.offset
+        b.basic_consume(now, ch, spec.queue, self.tag, self.auto, spec.exclusive, args or None)
 
     def on_connected(self, now: float) -> None:
         if self.idle:

@@ -106,7 +106,11 @@ class Simulation:
         for client in self.clients.values():
             self.emit(ClientStarted(now, client.name, "consumer" if isinstance(client, ConsumerClient) else "producer"))
         for c in self.consumers:
-            c.connect(now)
+            c.start = c.spec.start
+            if c.start > now:
+                self.call_later(c.start - now, c.connect_at_start)
+            else:
+                c.connect(now)
         for p in self.producers:
             self.producers_active += 1
             self.env.process(p.process())

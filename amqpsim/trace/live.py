@@ -87,11 +87,12 @@ FOLD_EVERY = 8192
 
 
 class QueueStats:
-    __slots__ = ("name", "enqueued", "depth", "max_depth", "out", "delivered", "wait", "wait_add",
+    __slots__ = ("name", "type", "enqueued", "depth", "max_depth", "out", "delivered", "wait", "wait_add",
                  "fates", "dirty", "series", "stream", "last_offset")
 
     def __init__(self, name: str, exact: bool) -> None:
         self.name = name
+        self.type = "classic"  # the queue type its declaration gave (classic | quorum | stream)
         self.enqueued = 0
         self.depth = 0  # ready copies
         self.max_depth = 0
@@ -318,7 +319,9 @@ class LiveLedger(LogicalTracker):
             self._finalize(msg)
 
     def _declare(self, ev: QueueDeclared) -> None:
-        self.queue(ev.queue).stream = ev.queue_type == "stream"
+        q = self.queue(ev.queue)
+        q.type = ev.queue_type
+        q.stream = ev.queue_type == "stream"
 
     # ------------------------------------------------------------------ streams
     def _append(self, ev: Appended) -> None:

@@ -20,8 +20,13 @@ Besides the contract keys the summary has these extra keys:
 * ``messages.discarded`` (fate of copies removed by a client: reject/nack without
   a dead-letter exchange, purge, queue delete; part of the conservation sum),
   ``messages.dead_letter_unroutable`` (dead-letter republishes that reached no queue);
-* ``queues.<q>``: ``final_unacked``, ``delivered`` and the count of each fate;
+* ``queues.<q>``: ``type`` (``classic``, ``quorum``, ``stream``: what its declaration gave;
+  ``classic`` for a queue the log never declared), ``final_unacked``, ``delivered`` and the count of each fate;
   ``wait.count``;
+* ``queues.<q>`` of a stream (:mod:`.streams`): ``length`` (messages in it at the end),
+  ``first_offset``/``last_offset`` (``None`` while empty) and ``consumers``: per consumer
+  that subscribed, the ``offset`` of the last message delivered to it (``None``: none
+  yet) and its ``lag`` (offsets appended after that one);
 * ``consumers.<c>``: ``redelivered``, ``rejected`` (reject + nack), ``lost``;
 * ``latency.count``; ``invariants``: ``violations`` (terminal events of copies that
   were not alive), ``fate_sum``;
@@ -52,8 +57,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from .cluster import ClusterFold
-from .events import ClusterFormed
+from .events import Appended, ClusterFormed, ConsumerStarted, QueueDeclared, QueueDeleted, Truncated
 from .live import FATES, RATES, STREAM_FATE_NAMES, LiveLedger, QueueStats
+from .streams import StreamReads
 
 MESSAGE_KEYS = ("published", "confirmed", "nacked", "returned", "unroutable", "routed_copies",
                 "delivered", "redelivered", "acked", "dead_lettered", "expired", "dropped_overflow",
@@ -73,6 +79,12 @@ class Summarizer(LiveLedger):
         #: the cluster fold, made at the run's ``ClusterFormed`` (None: a single-node run)
         self.cluster: ClusterFold | None = None
         self._handlers[ClusterFormed] = self._cluster_formed
+        #: stream queue -> its offsets and readers (:mod:`.streams`)
+        self.streams: dict[str, StreamReads] = {}
+        for cls, extra in ((QueueDeclared, self._s_declare), (Appended, self._s_append),
+                           (Truncated, self._s_truncate), (ConsumerStarted, self._s_consume),
+                           (QueueDeleted, self._s_delete)):
+            self._chain(cls, extra)
 
     def _chain(self, cls: type, extra: Any, before: bool = False) -> None:
         """Run ``extra(ev)`` with the summary's handler of ``cls`` (before it when ``before``)."""
@@ -97,6 +109,32 @@ class Summarizer(LiveLedger):
         self.cluster = ClusterFold(ev, live=self.msgs)
         for cls, handler in self.cluster.handlers().items():
             self._chain(cls, handler)
+
+    # ------------------------------------------------------------------ streams
+    def _s_declare(self, ev: QueueDeclared) -> None:
+        if ev.queue_type == "stream" and ev.queue not in self.streams:
+            self.streams[ev.queue] = StreamReads(ev.queue)
+
+    def _s_append(self, ev: Appended) -> None:
+        s = self.streams.get(ev.queue)
+        if s is None:  # a log that starts mid-run
+            s = self.streams[ev.queue] = StreamReads(ev.queue)
+        s.offsets.append(ev.offset)
+
+    def _s_truncate(self, ev: Truncated) -> None:
+        s = self.streams.get(ev.queue)
+        if s is not None:
+            s.truncate(ev.offset)
+
+    def _s_consume(self, ev: ConsumerStarted) -> None:
+        s = self.streams.get(ev.queue)
+        if s is not None and ev.actor is not None:
+            s.readers[ev.actor] = None
+
+    def _s_delete(self, ev: QueueDeleted) -> None:
+        s = self.streams.get(ev.queue)
+        if s is not None:
+            s.offsets.clear()
 
     # ------------------------------------------------------------------ series
     def _new_queue(self, q: QueueStats) -> None:
@@ -163,9 +201,11 @@ class Summarizer(LiveLedger):
         queues = {}
         for name in sorted(self.queues):
             q = self.queues[name]
-            queues[name] = {"enqueued": q.enqueued, "max_depth": q.max_depth, "final_depth": q.depth,
+            queues[name] = {"type": q.type, "enqueued": q.enqueued, "max_depth": q.max_depth, "final_depth": q.depth,
                             "wait": q.wait.summary(), "final_unacked": q.out, "delivered": q.delivered,
                             **{f: q.fates[f] for f in fates}}
+            if name in self.streams:
+                queues[name].update(self.streams[name].summary(self.consumers))
         consumers = {}
         for name in sorted(self.consumers):
             s = self.consumers[name]

@@ -56,11 +56,12 @@ def summary_renderables(summary: dict[str, Any]) -> list[Any]:
     queues = summary.get("queues", {})
     if queues:
         t = Table(title="queues", header_style="bold")
-        for col in ("queue", "enqueued", "max", "final", "unacked", "wait mean", "p95", "p99"):
-            t.add_column(col, justify="left" if col == "queue" else "right")
+        for col in ("queue", "type", "enqueued", "max", "final", "unacked", "wait mean", "p95", "p99"):
+            t.add_column(col, justify="left" if col in ("queue", "type") else "right", no_wrap=col in ("queue", "type"))
         for name, q in queues.items():
             w = q.get("wait", {})
-            t.add_row(name or '""', _fmt(q["enqueued"]), _fmt(q["max_depth"]), _fmt(q["final_depth"]),
+            t.add_row(name or '""', q.get("type", ""), _fmt(q["enqueued"]), _fmt(q["max_depth"]),
+                      _fmt(q["final_depth"]),
                       _fmt(q.get("final_unacked", 0)), _fmt(w.get("mean", 0.0)), _fmt(w.get("p95", 0.0)),
                       _fmt(w.get("p99", 0.0)))
         out.append(t)

@@ -53,10 +53,14 @@ from .events import (
     QueueDeleted,
     Requeued,
     Returned,
+    StreamAcked,
+    StreamDelivered,
+    Truncated,
     Unbound,
     Unroutable,
 )
 from .logical import qhas
+from .streams import StreamSeries
 from .summary import Summarizer
 from .topology import topology_from_events
 
@@ -67,7 +71,7 @@ RATE_KINDS = ("publish", "confirm", "deliver", "redeliver", "ack", "return", "de
 #: events that shape the topology (few: they do not grow with the messages)
 _TOPOLOGY = (ExchangeDeclared, ExchangeDeleted, QueueDeclared, QueueDeleted, Bound, Unbound)
 #: events that change a queue's ready or unacked count
-_DEPTH = (Enqueued, Delivered, Requeued, Acked, DeadLettered, Expired, Dropped, Discarded, Lost)
+_DEPTH = (Enqueued, Delivered, Requeued, Acked, DeadLettered, Expired, Dropped, Discarded, Lost, Truncated)
 
 
 @dataclass
@@ -114,6 +118,8 @@ class RunView:
     #: a cluster run's nodes, partitions and queue placements, and its lost copies per bin
     #: (:class:`~amqpsim.trace.cluster.ClusterView`); None for a single-node run
     cluster: ClusterView | None = None
+    #: stream queue -> its length, offsets and each consumer's offset per bin (:mod:`.streams`)
+    streams: dict[str, StreamSeries] = field(default_factory=dict)
 
 
 class ViewFold(Summarizer):
@@ -137,13 +143,15 @@ class ViewFold(Summarizer):
         self.topology_events: list[Any] = []
         self.lost_bins: list[int] = []  # a cluster run's lost copies per bin
         self.confirmed_lost_bins: list[int] = []  # and publishes found confirmed-lost
+        self.sseries: dict[str, StreamSeries] = {}
         chained: tuple[tuple[type, Any], ...] = ((Published, self._v_publish), (Enqueued, self._v_enqueue),
                            (Delivered, self._v_deliver), (Acked, self._v_ack), (Confirmed, self._v_confirm),
                            (Returned, self._v_return), (Unroutable, self._v_unroutable), (FaultStarted, self._v_fault),
-                           (FaultEnded, self._v_fault_end))
+                           (FaultEnded, self._v_fault_end), (StreamDelivered, self._v_stream_deliver),
+                           (StreamAcked, self._v_stream_ack))
         for cls, extra in chained:
             self._chain(cls, extra, before=cls is Acked)
-        for ending in (DeadLettered, Expired, Dropped, Discarded, Lost):
+        for ending in (DeadLettered, Expired, Dropped, Discarded, Lost, Truncated):
             self._chain(ending, self._v_end, before=True)
         for changing in _DEPTH:
             self._chain(changing, self._v_touch)
@@ -174,6 +182,19 @@ class ViewFold(Summarizer):
             b = self._cbin(c.name)
             if c.held > b[1]:
                 b[1] = c.held
+
+    def _v_stream_deliver(self, ev: StreamDelivered) -> None:
+        """A stream read: a delivery (never a redelivery) along the queue -> consumer edge."""
+        self.rate_now["deliver"] += 1
+        self.flows[(f"queue:{ev.queue}", f"consumer:{ev.actor}")] += 1
+        c = self.consumers.get(ev.actor or "?")
+        if c is not None:
+            b = self._cbin(c.name)
+            if c.held > b[1]:
+                b[1] = c.held
+
+    def _v_stream_ack(self, ev: StreamAcked) -> None:
+        self.rate_now["ack"] += 1
 
     def _v_ack(self, ev: Acked) -> None:
         """Before the summary's handler: tell a first, a repeated and a duplicate completion apart."""
@@ -275,6 +296,12 @@ class ViewFold(Summarizer):
             s.unacked_last.append(q.out)
             b[0] = b[1] = q.depth
             b[2] = q.out
+        for name, reads in self.streams.items():
+            ss = self.sseries.get(name)
+            if ss is None:
+                n = len(self.bins[0]) - 1
+                ss = self.sseries[name] = StreamSeries([0] * n, [None] * n, [None] * n)
+            ss.close(reads, self.consumers)
         for name, c in self.consumers.items():
             cb = self._cbin(name)
             total = c.busy + (min(edge, self.now) - c.since if c.held else 0.0)
@@ -296,6 +323,8 @@ class ViewFold(Summarizer):
             s.unacked_max = _pairs(s.unacked_max, max)
         for cs in self.cseries.values():
             cs.busy, cs.held_max = _pairs(cs.busy, sum), _pairs(cs.held_max, max)
+        for ss in self.sseries.values():
+            ss.merge()
 
     # ------------------------------------------------------------------ the view
     def view(self, summary: dict[str, Any]) -> RunView:
@@ -309,7 +338,7 @@ class ViewFold(Summarizer):
                        queues=dict(sorted(self.qseries.items())), consumers=dict(sorted(self.cseries.items())),
                        rates=rates, outcomes=self.outcomes, flows=self.flows, faults=self.faults,
                        frames=self.frames, topology=topology_from_events(self.topology_events), wait={n: q.wait.points() for n, q in sorted(self.queues.items())},
-                       latency=self.latency.points(),
+                       latency=self.latency.points(), streams=dict(sorted(self.sseries.items())),
                        cluster=None if self.cluster is None else self.cluster.view(
                            float(summary["sim_time"]), self.lost_bins, self.confirmed_lost_bins))
 

@@ -15,6 +15,7 @@ event log, so it costs what a summary costs::
     viz.ledger({"3 workers": result, "5 workers": other})
     viz.cluster_timeline(cluster_result)          # a cluster run: nodes, partitions, leaders
     viz.cluster_graph(cluster_result, at=120.0)   # the cluster at one instant
+    viz.stream_offsets(result)             # streams: what is kept, where each consumer reads
     viz.write_report(result, "reports/online-store")
 
 Colours are shared: a fate has one colour in every picture (:data:`FATES`).
@@ -31,6 +32,7 @@ from .rates import message_rates
 from .report import write_report
 from .routing import routing_graph
 from .sequence import sequence_diagram, sequence_frames
+from .streams import stream_offsets
 from .style import FATES
 from .timeline import consumer_timeline
 
@@ -51,5 +53,6 @@ __all__ = [
     "routing_networkx",
     "sequence_diagram",
     "sequence_frames",
+    "stream_offsets",
     "write_report",
 ]

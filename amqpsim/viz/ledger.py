@@ -3,7 +3,8 @@
 One bar per queue of a run (pass ``{label: run}`` to compare variants: a group of bars
 each). A queue's bar is its routed copies split by outcome (the view's ``outcomes``:
 acked once, redelivered then acked, duplicated, dead-lettered by reason, expired,
-dropped, lost, discarded) plus what remained; it sums to the copies the queue took.
+dropped, lost, discarded; for a stream, truncated by retention) plus what remained
+(a stream's copies: retained); it sums to the copies the queue took.
 A last, hatched bar counts publishes that reached no queue (returned, or dropped as
 unroutable). Every slice carries its number, however thin.
 """
@@ -30,8 +31,10 @@ NO_QUEUE = "(no queue)"
 SHORT = {"acked_once": "acked", "redelivered": "redelivered", "duplicated": "duplicated",
          Fate.DEAD_LETTERED.value: "dead-lettered", Fate.EXPIRED.value: "expired",
          Fate.DROPPED_OVERFLOW.value: "dropped", Fate.LOST.value: "lost", Fate.DISCARDED.value: "discarded",
-         Fate.REMAINING.value: "remaining", "returned": "returned", "unroutable": "unroutable"}
-_DARK_TEXT = (Fate.REMAINING.value, "unroutable", "redelivered", "duplicated")
+         Fate.REMAINING.value: "remaining", Fate.TRUNCATED.value: "truncated", Fate.RETAINED.value: "retained",
+         "returned": "returned", "unroutable": "unroutable"}
+_DARK_TEXT = (Fate.REMAINING.value, "unroutable", "redelivered", "duplicated", Fate.TRUNCATED.value,
+              Fate.RETAINED.value)
 
 
 def _runs(runs: Any) -> dict[str, Any]:
@@ -53,9 +56,12 @@ def _per_queue(run: Any, view: RunView) -> dict[str, dict[str, int]]:
             row = rows.setdefault(queue, {})
             row[_key(outcome, reason)] = row.get(_key(outcome, reason), 0) + int(n)
     for queue, q in (view.summary.get("queues") or {}).items():
-        left = int(q.get("final_depth", 0)) + int(q.get("final_unacked", 0))
+        retained = int(q.get(Fate.RETAINED.value, 0))  # a stream's copies are in its depth, but retained
+        left = int(q.get("final_depth", 0)) + int(q.get("final_unacked", 0)) - retained
         if left:
             rows.setdefault(queue, {})[Fate.REMAINING.value] = left
+        if retained:
+            rows.setdefault(queue, {})[Fate.RETAINED.value] = retained
     declared = [q["name"] for q in topology_of(run, view)["queues"]]
     order = [q for q in declared if q in rows] + sorted(q for q in rows if q not in declared)
     out = {q: rows[q] for q in order}

@@ -30,9 +30,10 @@ from .ledger import ledger
 from .rates import message_rates
 from .routing import routing_graph
 from .sequence import sequence_diagram
+from .streams import stream_offsets
 from .timeline import consumer_timeline
 
-__all__ = ["write_report", "FIGURES", "CLUSTER_FIGURES", "FLOW"]
+__all__ = ["write_report", "figures_of", "FIGURES", "CLUSTER_FIGURES", "FLOW", "STREAMS"]
 
 #: file stem -> (heading, what to look for, how to draw it)
 FIGURES: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {
@@ -84,15 +85,23 @@ def key_moment(view: RunView) -> float | None:
     return best
 
 
+#: the picture of a run with streams, after the queue depth: (stem, heading, what to look for, how to draw it)
+STREAMS = ("streams", "Streams", "A stream keeps what is read: the band is what it holds (retention "
+           "raises its bottom, appends its top); each line is where a consumer reads, and its distance "
+           "below the top is its lag.", stream_offsets)
+
+
 def figures_of(view: RunView) -> dict[str, tuple[str, str, Callable[[Any], Figure]]]:
-    """The pictures of a run's report: :data:`FIGURES`, and :data:`CLUSTER_FIGURES` for a cluster."""
-    if view.cluster is None:
-        return FIGURES
+    """The pictures of a run's report: :data:`FIGURES`, with :data:`CLUSTER_FIGURES` after the
+    routing graph for a cluster and :data:`STREAMS` after the queue depth when it has streams."""
+    stem, heading, caption, draw = STREAMS
     out: dict[str, tuple[str, str, Callable[[Any], Figure]]] = {}
-    for stem, fig in FIGURES.items():
-        out[stem] = fig
-        if stem == "routing":
+    for key, fig in FIGURES.items():
+        out[key] = fig
+        if key == "routing" and view.cluster is not None:
             out.update(CLUSTER_FIGURES)
+        if key == "queue_depth" and view.streams:
+            out[stem] = (heading, caption, draw)
     return out
 
 
@@ -122,7 +131,7 @@ def _png(fig: Figure, path: Path) -> bytes:
 def write_report(result: Any, directory: str | Path, flow_frames: int = 40) -> Path:
     """Write the report of a run into ``directory``; returns the path of ``report.html``.
 
-    Files: one PNG per picture (see :data:`FIGURES`), ``summary.json`` and ``report.html``
+    Files: one PNG per picture (see :func:`figures_of`), ``summary.json`` and ``report.html``
     (images and the flow animation embedded, opens anywhere offline). A picture that
     cannot be drawn is reported in the page instead of stopping the report.
     ``flow_frames``: frames of the flow animation (each ~0.1 s to draw); 0 leaves it out.
@@ -203,11 +212,11 @@ def _tables(summary: dict[str, Any]) -> list[str]:
                                                    ["", "count"]))
     queues = summary.get("queues") or {}
     if queues:
-        rows = [[q, s.get("enqueued", ""), s.get("max_depth", ""), s.get("final_depth", ""),
+        rows = [[q, s.get("type", ""), s.get("enqueued", ""), s.get("max_depth", ""), s.get("final_depth", ""),
                  s.get("final_unacked", ""), (s.get("wait") or {}).get("p50", ""),
                  (s.get("wait") or {}).get("p95", ""), (s.get("wait") or {}).get("p99", "")]
                 for q, s in queues.items()]
-        parts.append("<h3>Queues</h3>" + _table(rows, ["queue", "enqueued", "max ready", "final ready",
+        parts.append("<h3>Queues</h3>" + _table(rows, ["queue", "type", "enqueued", "max ready", "final ready",
                                                        "final unacked", "wait p50 (s)", "wait p95 (s)",
                                                        "wait p99 (s)"])
                      + '<p class="caption">ready: messages waiting in the queue; unacked: delivered to a '

@@ -266,3 +266,23 @@ def test_global_prefetch_limits_the_channel():
     from sim_helpers import max_unacked_per_channel
 
     assert max(max_unacked_per_channel(r.event_list).values()) == 3
+
+
+def test_a_consumer_that_starts_late():
+    """``start``: the consumer connects at that second; the queue holds what came before."""
+    from amqpsim.trace.events import ConsumerStarted, Delivered
+
+    r = run(simple(n=50, rate=10, workers=1, start=3.0, service={"constant": 0.01}))
+    consumed = [e.time for e in r.event_list if isinstance(e, ConsumerStarted)]
+    first = min(e.time for e in r.event_list if isinstance(e, Delivered))
+    assert consumed == [3.0] and first == 3.0
+    assert r.summary["queues"]["q"]["max_depth"] >= 29 and r.summary["messages"]["acked"] == 50
+
+
+def test_a_crash_before_the_start_does_not_start_the_consumer_early():
+    r = run({**simple(n=20, rate=10, workers=1, start=5.0, service={"constant": 0.01}),
+             "faults": [{"at": 1, "kind": "consumer_crash", "target": "w#0", "downtime": 1}]})
+    from amqpsim.trace.events import ConsumerStarted
+
+    assert [e.time for e in r.event_list if isinstance(e, ConsumerStarted)] == [5.0]
+    assert r.summary["messages"]["acked"] == 20

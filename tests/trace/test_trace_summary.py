@@ -34,7 +34,8 @@ def test_summary_has_the_contract_keys(result):
     assert isinstance(s["scenario"], str) and isinstance(s["seed"], int) and isinstance(s["sim_time"], float)
     assert all(isinstance(v, int) for v in s["messages"].values())
     for q in s["queues"].values():
-        assert {"enqueued", "max_depth", "final_depth", "wait"} <= set(q) and STATS <= set(q["wait"])
+        assert {"type", "enqueued", "max_depth", "final_depth", "wait"} <= set(q) and STATS <= set(q["wait"])
+        assert q["type"] in {"classic", "quorum", "stream"}
     for c in s["consumers"].values():
         assert {"delivered", "acked", "busy_fraction"} <= set(c) and 0 <= c["busy_fraction"] <= 1
     assert STATS <= set(s["latency"])
@@ -44,7 +45,9 @@ def test_summary_has_the_contract_keys(result):
 def test_conservation_is_the_sum_of_the_fates(result):
     m = result.summary["messages"]
     fates = ("acked", "dead_lettered", "expired", "dropped_overflow", "discarded", "lost", "remaining")
-    assert m["routed_copies"] == sum(m[f] for f in fates)
+    streams = any(q["type"] == "stream" for q in result.summary["queues"].values())
+    assert ("truncated" in m and "retained" in m) == streams  # the stream fates, only with a stream
+    assert m["routed_copies"] == sum(m[f] for f in fates) + m.get("truncated", 0) + m.get("retained", 0)
     assert result.summary["invariants"]["violations"] == 0
 
 
@@ -72,6 +75,7 @@ def test_summary_agrees_with_broker_state(result):
             assert q["final_depth"] == 0
         else:
             assert q["final_depth"] == live.message_count()
+            assert q["type"] == live.settings.qtype
 
 
 def test_summary_from_the_event_log_alone_is_the_same(result):

@@ -44,7 +44,10 @@ def test_view_agrees_with_summary(path):
     m = summary["messages"]
     for kind, key in (("publish", "published"), ("deliver", "delivered"), ("redeliver", "redelivered"),
                       ("ack", "acked"), ("return", "returned"), ("dead_letter", "dead_lettered")):
-        assert sum(x * w for x, w in zip(view.rates[kind], widths, strict=False)) == pytest.approx(m[key], abs=1e-6), kind
+        expected = m[key]
+        if kind == "ack" and any(q["type"] == "stream" for q in summary["queues"].values()):
+            expected = sum(c["acked"] for c in summary["consumers"].values())  # a stream ack is no fate
+        assert sum(x * w for x, w in zip(view.rates[kind], widths, strict=False)) == pytest.approx(expected, abs=1e-6), kind
 
 
 def test_bins_merge_without_hiding_a_peak():

@@ -9,7 +9,7 @@ import pytest
 
 import amqpsim
 from amqpsim import viz
-from amqpsim.viz.report import FIGURES
+from amqpsim.viz.report import figures_of
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
 
@@ -24,8 +24,10 @@ def test_report_renders(path, tmp_path):
     assert result.error is None
     page = viz.write_report(result, tmp_path, flow_frames=3).read_text()  # few frames: fast
     assert "could not draw" not in page
-    assert page.count('<img src="data:image/png;base64,') == len(FIGURES)
+    figures = figures_of(result.view)
+    assert page.count('<img src="data:image/png;base64,') == len(figures)
     assert '<section id="errors">' in page
     assert '<section id="flow">' in page and "frames[3] = " in page and "frames[4]" not in page
-    for stem in FIGURES:
+    assert ("streams" in figures) == any(q["type"] == "stream" for q in result.summary["queues"].values())
+    for stem in figures:
         assert (tmp_path / f"{stem}.png").stat().st_size > 5000, stem
