@@ -231,6 +231,9 @@ class Summarizer(LiveLedger):
         }
         if self.cluster is not None:
             out["cluster"] = self.cluster.summary(float(sim_time))
+            for name, placed in out["cluster"]["queues"].items():  # a mirrored queue says so
+                if name in out["queues"]:
+                    out["queues"][name]["type"] = placed["type"]
         return out
 
 
