@@ -230,10 +230,11 @@ class Summarizer(LiveLedger):
             "errors": sorted(self.errors.values(), key=lambda e: (e["first"], str(e["actor"]), e["code"])),
         }
         if self.cluster is not None:
-            out["cluster"] = self.cluster.summary(float(sim_time))
-            for name, placed in out["cluster"]["queues"].items():  # a mirrored queue says so
-                if name in out["queues"]:
-                    out["queues"][name]["type"] = placed["type"]
+            cluster: dict[str, Any] = self.cluster.summary(float(sim_time))
+            out["cluster"] = cluster
+            for name, placed in cluster["queues"].items():  # a mirrored queue says so
+                if name in queues:
+                    queues[name]["type"] = placed["type"]
         return out
 
 
