@@ -35,7 +35,7 @@ def test_summary_has_the_contract_keys(result):
     assert all(isinstance(v, int) for v in s["messages"].values())
     for q in s["queues"].values():
         assert {"type", "enqueued", "max_depth", "final_depth", "wait"} <= set(q) and STATS <= set(q["wait"])
-        assert q["type"] in {"classic", "quorum", "stream"}
+        assert q["type"] in {"classic", "quorum", "stream", "mirrored"}
     for c in s["consumers"].values():
         assert {"delivered", "acked", "busy_fraction"} <= set(c) and 0 <= c["busy_fraction"] <= 1
     assert STATS <= set(s["latency"])
@@ -75,7 +75,8 @@ def test_summary_agrees_with_broker_state(result):
             assert q["final_depth"] == 0
         else:
             assert q["final_depth"] == live.message_count()
-            assert q["type"] == live.settings.qtype
+            placed = broker.cluster.placements.get(name) if broker.cluster is not None else None
+            assert q["type"] == (placed.qtype if placed is not None else live.settings.qtype)
 
 
 def test_summary_from_the_event_log_alone_is_the_same(result):
