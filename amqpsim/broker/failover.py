@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..trace.events import Lost
-from .placement import Placement, mirror_nodes
+from .placement import Placement, mirror_nodes, present_entries
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -296,12 +296,3 @@ class Failover:
                 store.push(e)
                 q.ready_bytes += e.msg.size
 
-
-def present_entries(q: Queue) -> list[Entry]:
-    """The copies ``q`` holds: ready and unacknowledged."""
-    out = list(q.store)
-    host = q.host
-    for conn in host.connections.values():  # type: ignore[attr-defined]
-        for ch in conn.channels.values():
-            out += [e for e in ch.unacked.values() if e.queue is q]
-    return out

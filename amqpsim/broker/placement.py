@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .message import Entry
     from .queue import Queue
 
-__all__ = ["Placement", "mirror_nodes", "quorum_members"]
+__all__ = ["Placement", "mirror_nodes", "present_entries", "quorum_members"]
 
 #: RabbitMQ 3.10's default ``quorum_cluster_size`` (rabbit_quorum_queue)
 DEFAULT_QUORUM_SIZE = 3
@@ -59,9 +60,7 @@ class Placement:
 
     def present_copies(self) -> set[int]:
         """Copy ids the queue holds now: ready and delivered but not acknowledged."""
-        q = self.queue
-        ids = {e.copy for e in q.store}
-        return ids | unacked_copies(q)
+        return {e.copy for e in present_entries(self.queue)}
 
     def synced(self) -> list[str]:
         """The members holding every copy the leader holds (the leader itself included)."""
@@ -82,13 +81,13 @@ class Placement:
         self.missing.pop(node, None)
 
 
-def unacked_copies(q: Queue) -> set[int]:
-    """The copy ids of ``q`` that channels hold unacknowledged."""
-    out: set[int] = set()
+def present_entries(q: Queue) -> list[Entry]:
+    """The copies ``q`` holds: ready, and delivered to a channel but not acknowledged."""
+    out = list(q.store)
     host: Any = q.host
     for conn in host.connections.values():
         for ch in conn.channels.values():
-            out.update(e.copy for e in ch.unacked.values() if e.queue is q)
+            out += [e for e in ch.unacked.values() if e.queue is q]
     return out
 
 

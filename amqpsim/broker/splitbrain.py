@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..trace.events import Lost
-from .placement import Placement
+from .placement import Placement, present_entries
 from .queue import Queue
 
 if TYPE_CHECKING:
@@ -78,8 +78,6 @@ class SplitBrain:
             twin = Queue(src.host, src.name, durable=src.durable, exclusive_owner=None,
                          auto_delete=src.auto_delete, arguments=dict(src.arguments), now=now)
             twin.apply_policy(now, cluster.broker.vhost.topology.policy_for("queue", src.name, "classic"))
-            from .failover import present_entries
-
             for e in sorted(present_entries(src), key=lambda e: e.seq):
                 if e.copy not in lacking:
                     twin.offer(now, e.msg, None)
