@@ -18,7 +18,7 @@ as 404s. Where the refused value is a near miss a suggestion is added.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from amqpsim.broker import AMQPError, Broker
@@ -35,6 +35,7 @@ from amqpsim.broker.rules import (
 
 from .args import PREDECLARED_EXCHANGES
 from .errors import MISSING, Issue, did_you_mean
+from .paths import items_at
 
 __all__ = ["check_topology"]
 
@@ -49,15 +50,6 @@ QUEUE_BIND_FIELDS = {"exchange": "source", "queue": "destination"}
 def check_topology(data: Mapping[Any, Any], version: str) -> list[Issue]:
     """Every declare-time refusal of the raw scenario ``data`` on RabbitMQ ``version``."""
     return _Declarer(data, version).run()
-
-
-def _items(data: Any, *keys: str) -> Iterator[tuple[Path, dict[Any, Any]]]:
-    node = data
-    for key in keys:
-        node = node.get(key) if isinstance(node, dict) else None
-    for i, item in enumerate(node if isinstance(node, list) else []):
-        if isinstance(item, dict):
-            yield (*keys, i), item
 
 
 def _flags(item: dict[Any, Any], **defaults: bool) -> dict[str, bool] | None:
@@ -151,7 +143,7 @@ class _Declarer:
 
     # --- the sections, in declaration order -----------------------------------
     def policies(self) -> None:
-        for p, pol in _items(self.data, "topology", "policies"):
+        for p, pol in items_at(self.data, "topology", "policies"):
             name, pattern, priority = pol.get("name"), pol.get("pattern"), pol.get("priority", 0)
             definition = _mapping(pol, "definition")
             apply_to = pol.get("apply-to", pol.get("apply_to", "all"))
@@ -164,7 +156,7 @@ class _Declarer:
                 self.broker.set_policy(0.0, name, pattern, definition, priority, apply_to)
 
     def exchanges(self) -> None:
-        for p, x in _items(self.data, "topology", "exchanges"):
+        for p, x in items_at(self.data, "topology", "exchanges"):
             name, xtype, args = x.get("name"), x.get("type"), _mapping(x, "arguments")
             flags = _flags(x, durable=True, auto_delete=False, internal=False)
             if not isinstance(name, str):
@@ -180,7 +172,7 @@ class _Declarer:
                     self.left_out.add(("exchange", name))
 
     def queues(self) -> None:
-        for p, q in _items(self.data, "topology", "queues"):
+        for p, q in items_at(self.data, "topology", "queues"):
             name, qtype, args = q.get("name"), q.get("type"), _mapping(q, "arguments")
             flags = _flags(q, durable=True, exclusive=False, auto_delete=False)
             if not isinstance(name, str) or name in self.declared["queue"]:
@@ -204,7 +196,7 @@ class _Declarer:
                 self.left_out.add(("queue", name))
 
     def bindings(self) -> None:
-        for p, b in _items(self.data, "topology", "bindings"):
+        for p, b in items_at(self.data, "topology", "bindings"):
             src, dst, key = b.get("source"), b.get("destination"), b.get("routing_key", "")
             kind, args = b.get("destination_type", "queue"), _mapping(b, "arguments")
             if not (isinstance(src, str) and isinstance(dst, str) and isinstance(key, str)) \

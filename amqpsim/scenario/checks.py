@@ -11,7 +11,6 @@ clients and faults, misspelt arguments, what amqpsim does not simulate).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, TypeGuard
 
 from amqpsim.broker.replyto import REPLY_QUEUE
@@ -21,6 +20,7 @@ from .args import PREDECLARED_EXCHANGES, misspelt_exchange_arguments, misspelt_q
 from .broker_check import check_topology
 from .cluster_checks import check_cluster
 from .errors import MISSING, Issue, did_you_mean
+from .paths import items_at
 
 __all__ = ["check_scenario", "FAULT_FIELDS"]
 
@@ -37,16 +37,6 @@ FAULT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
     "node_stop": (("target",), ("downtime",), ()),
     "partition": (("groups",), ("until",), ()),
 }
-
-
-def _items(data: Any, *keys: str) -> Iterator[tuple[Path, dict[Any, Any]]]:
-    node = data
-    for key in keys:
-        node = node.get(key) if isinstance(node, dict) else None
-    if isinstance(node, list):
-        for i, item in enumerate(node):
-            if isinstance(item, dict):
-                yield (*keys, i), item
 
 
 def _dict(d: dict[Any, Any], key: str) -> dict[Any, Any]:
@@ -94,12 +84,12 @@ class _Checker:
     # --- topology -----------------------------------------------------------
 
     def exchanges_(self) -> None:
-        for p, x in _items(self.data, "topology", "exchanges"):
+        for p, x in items_at(self.data, "topology", "exchanges"):
             self.unique(self.exchanges, x.get("name"), p, "exchange", x)
             self.issues += misspelt_exchange_arguments((*p, "arguments"), _dict(x, "arguments"))
 
     def queues_(self) -> None:
-        for p, q in _items(self.data, "topology", "queues"):
+        for p, q in items_at(self.data, "topology", "queues"):
             name, args = q.get("name"), _dict(q, "arguments")
             if name == "":
                 self.add((*p, "name"), "server-named queues ('') are not supported: give the "
@@ -123,7 +113,7 @@ class _Checker:
     def bindings_(self) -> None:
         """RabbitMQ 4.3.5+ refuses a topic binding key with more than two '#' words (the
         broker does not model it yet, and its wording is unverified)."""
-        for p, b in _items(self.data, "topology", "bindings"):
+        for p, b in items_at(self.data, "topology", "bindings"):
             key = b.get("routing_key", "")
             if self.exchange_type(b.get("source")) == "topic" and isinstance(key, str) \
                     and self.version == "4.3" and key.split(".").count("#") > 2:
@@ -139,21 +129,21 @@ class _Checker:
 
     def policies_(self) -> None:
         seen: dict[str, Any] = {}
-        for p, pol in _items(self.data, "topology", "policies"):
+        for p, pol in items_at(self.data, "topology", "policies"):
             self.unique(seen, pol.get("name"), p, "policy", pol)
 
     # --- clients and faults -------------------------------------------------
 
     def clients(self) -> None:
         for section in ("producers", "consumers"):
-            for p, a in _items(self.data, section):
+            for p, a in items_at(self.data, section):
                 n = a.get("instances", 1)
                 if isinstance(a.get("name"), str) and a["name"] in self.actors:
                     self.add((*p, "name"), f"duplicate name {a['name']!r} (producers and "
                              "consumers share one namespace)", a["name"])
                 elif isinstance(a.get("name"), str):
                     self.actors[a["name"]] = (section, n if isinstance(n, int) else 1)
-        for p, prod in _items(self.data, "producers"):
+        for p, prod in items_at(self.data, "producers"):
             self.exchange_exists((*p, "exchange"), prod.get("exchange", ""), "")
             name = prod.get("exchange")
             x = self.exchanges.get(name) if isinstance(name, str) else None
@@ -167,7 +157,7 @@ class _Checker:
             if prod.get("retry_unconfirmed") is True and prod.get("confirms") is not True:
                 self.add((*p, "retry_unconfirmed"), "retry_unconfirmed needs confirms: true "
                          "(only confirms tell which messages are in doubt)", True)
-        for p, cons in _items(self.data, "consumers"):
+        for p, cons in items_at(self.data, "consumers"):
             self.queue_exists((*p, "queue"), cons.get("queue"))
             self.offset(p, cons)
             if cons.get("ack") == "auto" and cons.get("reject") is not None:
@@ -198,7 +188,7 @@ class _Checker:
                      f"with {r.code} {r.reply_text}", cons["reject"])
 
     def faults(self) -> None:
-        for p, f in _items(self.data, "faults"):
+        for p, f in items_at(self.data, "faults"):
             kind = f.get("kind")
             if kind in ("ack_timeout", "consumer_timeout"):
                 self.add((*p, "kind"), f"{kind} is not a fault: set broker.consumer_timeout "

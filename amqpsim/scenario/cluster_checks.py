@@ -13,25 +13,17 @@ the cluster does not have: RabbitMQ ignores it) is a warning, not an error
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from .cluster import MAX_NODES, NODE_FAULT_KINDS, NODE_NAME_PATTERN
 from .errors import MISSING, Issue, did_you_mean
+from .paths import items_at
 
 __all__ = ["check_cluster", "cluster_warnings"]
 
 Path = tuple[Any, ...]
 _NODE_NAME = re.compile(NODE_NAME_PATTERN)
 
-
-def _items(data: Any, *keys: str) -> Iterator[tuple[Path, dict[Any, Any]]]:
-    node = data
-    for key in keys:
-        node = node.get(key) if isinstance(node, dict) else None
-    for i, item in enumerate(node if isinstance(node, list) else []):
-        if isinstance(item, dict):
-            yield (*keys, i), item
 
 
 def _shown(v: Any) -> str:
@@ -130,7 +122,7 @@ class _ClusterChecker:
         return self.present
 
     def node_refs(self) -> None:
-        for p, q in _items(self.data, "topology", "queues"):
+        for p, q in items_at(self.data, "topology", "queues"):
             node = q.get("node")
             if node is not None and self.needs_cluster((*p, "node"), node):
                 if isinstance(node, str):
@@ -139,7 +131,7 @@ class _ClusterChecker:
                     self.add((*p, "node"), "a queue lives on one node: expected a node name, "
                              f"got {_shown(node)}", node)
         for section in ("producers", "consumers"):
-            for p, client in _items(self.data, section):
+            for p, client in items_at(self.data, section):
                 node = client.get("node")
                 if node is not None and self.needs_cluster((*p, "node"), node):
                     self.client_nodes((*p, "node"), node)
@@ -161,7 +153,7 @@ class _ClusterChecker:
     # --- faults -------------------------------------------------------------------
 
     def faults(self) -> None:
-        for p, f in _items(self.data, "faults"):
+        for p, f in items_at(self.data, "faults"):
             kind = f.get("kind")
             if kind in NODE_FAULT_KINDS and not self.present:
                 self.add((*p, "kind"), f"{kind} needs a cluster section", kind)
@@ -228,7 +220,7 @@ def cluster_warnings(data: dict[Any, Any]) -> list[Issue]:
     checker.section()
     if not checker.present or checker.issues:
         return []
-    for p, pol in _items(data, "topology", "policies"):
+    for p, pol in items_at(data, "topology", "policies"):
         definition = pol.get("definition")
         params = definition.get("ha-params") if isinstance(definition, dict) else None
         if not isinstance(definition, dict) or definition.get("ha-mode") != "nodes" \

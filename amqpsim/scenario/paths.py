@@ -10,12 +10,24 @@ keys that are valid at a location, for "did you mean" hints.
 from __future__ import annotations
 
 import types
+from collections.abc import Iterator
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AliasChoices, BaseModel
 from pydantic.fields import FieldInfo
 
-__all__ = ["allowed_keys", "has_child", "walk_loc"]
+__all__ = ["allowed_keys", "has_child", "items_at", "walk_loc"]
+
+
+def items_at(data: Any, *keys: str) -> Iterator[tuple[tuple[Any, ...], dict[Any, Any]]]:
+    """The mappings in the list at ``keys`` of raw scenario data, each with its YAML path
+    (``("topology", "queues", 0)``); nothing where that is not a list."""
+    node = data
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    for i, item in enumerate(node if isinstance(node, list) else []):
+        if isinstance(item, dict):
+            yield (*keys, i), item
 
 
 def has_child(node: Any, part: Any) -> bool:

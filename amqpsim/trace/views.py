@@ -176,18 +176,17 @@ class ViewFold(Summarizer):
         self.rate_now["deliver"] += 1
         if ev.redelivered:
             self.rate_now["redeliver"] += 1
-        self.flows[(f"queue:{ev.queue}", f"consumer:{ev.actor}")] += 1
-        c = self.consumers.get(ev.actor or "?")
-        if c is not None:
-            b = self._cbin(c.name)
-            if c.held > b[1]:
-                b[1] = c.held
+        self._delivered(ev.queue, ev.actor)
 
     def _v_stream_deliver(self, ev: StreamDelivered) -> None:
         """A stream read: a delivery (never a redelivery) along the queue -> consumer edge."""
         self.rate_now["deliver"] += 1
-        self.flows[(f"queue:{ev.queue}", f"consumer:{ev.actor}")] += 1
-        c = self.consumers.get(ev.actor or "?")
+        self._delivered(ev.queue, ev.actor)
+
+    def _delivered(self, queue: str, actor: str | None) -> None:
+        """A delivery's flow along its edge, and its consumer's held deliveries in the bin."""
+        self.flows[(f"queue:{queue}", f"consumer:{actor}")] += 1
+        c = self.consumers.get(actor or "?")
         if c is not None:
             b = self._cbin(c.name)
             if c.held > b[1]:
